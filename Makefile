@@ -1,0 +1,40 @@
+# credscore: `make demo` and `make test` are the two quick-start commands.
+# Both create .venv on first use and reuse it afterwards.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared
+
+.PHONY: setup demo test eval bench corpus train clean-venv
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and pinned: an unpinned torch would pull a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/credscore score seeds/belgorod-legion-raid.txt
+
+test: setup
+	$(PY) -m pytest
+
+corpus: setup
+	$(PY) -m training.corpus --shared $(SHARED) --seeds seeds
+
+train: setup
+	$(VENV)/bin/credscore train seeds/train.jsonl seeds/mapped --dev seeds/dev.jsonl --output model/weights
+
+eval: setup
+	$(PY) -m eval.report --output eval/reports
+
+bench: setup
+	$(PY) -m eval.bench --output eval/reports/bench.json
+
+clean-venv:
+	rm -rf $(VENV)

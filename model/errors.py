@@ -1,0 +1,44 @@
+"""Exceptions with a message meant for the user, and the exit codes they map to.
+
+The CLI prints ``str(error)`` on one line and exits with ``error.exit_code``;
+nothing else of the traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+#: Stable exit codes of the ``credscore`` command (see docs/errors.md).
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+class CredscoreError(Exception):
+    """Base class: a failure we can explain in one line."""
+
+    exit_code = EXIT_FAILURE
+
+
+class InputError(CredscoreError):
+    """The user's input (text, data file, option) is unusable."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class DataValidationError(InputError):
+    """A labelled-data file failed validation; ``problems`` lists every bad row."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        head = problems[0] if problems else "invalid data"
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(head + more)
+
+
+class ModelLoadError(CredscoreError):
+    """A model directory is missing, incomplete or corrupted."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class NotBuiltError(CredscoreError):
+    """A command that exists in the interface but is not implemented yet."""

@@ -1,0 +1,38 @@
+"""Atomic file writes shared by training, prediction and evaluation."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_output(path: Path | str, mode: str = "w", encoding: str | None = "utf-8"):
+    """Open a temporary file next to ``path``; rename it over ``path`` on success.
+
+    On any exception (Ctrl-C included) the temporary file is removed and an
+    existing ``path`` is left untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl_atomic(path: Path | str, rows: Iterable[dict]) -> None:
+    """Write ``rows`` as JSON Lines to ``path`` atomically."""
+    with atomic_output(path) as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")

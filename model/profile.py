@@ -1,0 +1,229 @@
+"""The reliability profile of an article, computed from sentence probabilities.
+
+Everything here works on calibrated probabilities, so a sentence the model is
+unsure about counts partially towards each share.  All components are shares
+(0..1), so the score neither rewards nor punishes length by itself.
+
+Components (higher is better; see docs/scoring.md for the reasoning and the
+newsroom standards behind each):
+
+``sourcing``
+    how much of the article rests on a named source at all:
+    ``min(1, attributed_share / attributed_target)``.
+``named_sources``
+    1 - share of attributed claims resting on anonymous sources.
+``original_reporting``
+    1 - share of attributed claims resting on other outlets' reporting.
+``on_record``
+    share of attributed claims from on-record officials or named parties
+    (direct_claim + official_statement), the complement of the two above
+    taken together.
+``certainty``
+    1 - hedging intensity, where a ``low`` hedge counts ``hedge_low_weight``
+    and a ``high`` hedge 1.
+
+``reliability = 100 * sum(w_k * c_k) / sum(w_k)`` with the weights of
+:class:`ScoringConfig`.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from model.errors import InputError
+from model.labels import ATTRIBUTION_LABELS, HEDGING_LABELS
+
+COMPONENTS = ("sourcing", "named_sources", "original_reporting", "on_record", "certainty")
+
+
+@dataclass
+class ScoringConfig:
+    """Weights and thresholds of the reliability score (user-overridable).
+
+    ``weights``: relative weight of each component (non-negative, not all 0).
+    ``attributed_target``: share of attributed sentences at which
+    ``sourcing`` reaches 1 (news reports typically attribute 40-60 %).
+    ``hedge_low_weight``: how much a ``low`` hedge counts against certainty
+    relative to a ``high`` one.
+    ``max_listed``: how many sentence numbers an explanation lists.
+    ``min_sentences``: below this, the profile warns that it rests on little text.
+    """
+
+    weights: dict[str, float] = field(default_factory=lambda: {
+        "sourcing": 1.0, "named_sources": 1.0, "original_reporting": 0.5, "on_record": 1.0, "certainty": 0.5,
+    })
+    attributed_target: float = 0.5
+    hedge_low_weight: float = 0.5
+    max_listed: int = 8
+    min_sentences: int = 5
+
+    def __post_init__(self):
+        unknown = set(self.weights) - set(COMPONENTS)
+        if unknown:
+            raise InputError(f"unknown score component(s): {', '.join(sorted(unknown))}; "
+                             f"expected {', '.join(COMPONENTS)}")
+        if any(v < 0 for v in self.weights.values()) or not any(self.weights.values()):
+            raise InputError("score weights must be non-negative and not all zero")
+        if not 0 < self.attributed_target <= 1:
+            raise InputError("attributed_target must be in (0, 1]")
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> "ScoringConfig":
+        """Read overrides from a JSON or TOML file (missing keys keep their defaults)."""
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+            data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read scoring config ({exc.strerror})") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: invalid scoring config ({exc})") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ScoringConfig":
+        base = cls()
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise InputError(f"unknown scoring option(s): {', '.join(sorted(unknown))}")
+        weights = dict(base.weights, **data.get("weights", {}))
+        return cls(**{**asdict(base), **data, "weights": weights})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Finding:
+    """One plain-language explanation and the sentences (1-based) behind it."""
+
+    code: str
+    severity: str  # "positive" | "info" | "warning"
+    message: str
+    sentences: list[int]
+
+
+@dataclass
+class Profile:
+    """The reliability profile of one article (see module docstring)."""
+
+    n_sentences: int
+    attribution_shares: dict[str, float]
+    hedging_shares: dict[str, float]
+    attributed_claims: float
+    anonymous_share_of_claims: float
+    agency_share_of_claims: float
+    hedging_density: float
+    reliability: float
+    components: dict[str, float]
+    explanations: list[Finding]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _share(num: float, den: float) -> float:
+    return float(num / den) if den > 1e-9 else 0.0
+
+
+def compute_components(att: np.ndarray, hed: np.ndarray, config: ScoringConfig) -> tuple[dict, dict]:
+    """(components, statistics) from probabilities ``att`` ``(N, 5)`` and ``hed`` ``(N, 3)``."""
+    a = {label: float(att[:, i].sum()) for i, label in enumerate(ATTRIBUTION_LABELS)}
+    n = att.shape[0]
+    claims = n - a["unattributed"]
+    anon = _share(a["anonymous_source"], claims)
+    agency = _share(a["agency"], claims)
+    intensity = float((config.hedge_low_weight * hed[:, 1] + hed[:, 2]).mean()) if n else 0.0
+    components = {
+        "sourcing": min(1.0, _share(claims, n) / config.attributed_target),
+        "named_sources": 1.0 - anon if claims > 1e-9 else 0.0,
+        "original_reporting": 1.0 - agency if claims > 1e-9 else 0.0,
+        "on_record": _share(a["direct_claim"] + a["official_statement"], claims),
+        "certainty": 1.0 - intensity,
+    }
+    stats = {"claims": claims, "anonymous": anon, "agency": agency,
+             "hedging_density": float(1.0 - hed[:, 0].mean()) if n else 0.0}
+    return components, stats
+
+
+def reliability_score(components: dict[str, float], config: ScoringConfig) -> float:
+    """Weighted mean of the components, scaled to 0-100."""
+    total = sum(config.weights.get(k, 0.0) for k in components)
+    return 100.0 * sum(config.weights.get(k, 0.0) * v for k, v in components.items()) / total
+
+
+def _refs(indices: list[int], config: ScoringConfig) -> str:
+    shown = ", ".join(f"#{i}" for i in indices[: config.max_listed])
+    return shown + (f" and {len(indices) - config.max_listed} more" if len(indices) > config.max_listed else "")
+
+
+def explain(att_labels: list[str], hed_labels: list[str], config: ScoringConfig) -> list[Finding]:
+    """Plain-language findings from the predicted labels, each naming its sentences (1-based)."""
+    n = len(att_labels)
+    idx = {label: [i + 1 for i, l in enumerate(att_labels) if l == label] for label in ATTRIBUTION_LABELS}
+    findings: list[Finding] = []
+    if n < config.min_sentences:
+        findings.append(Finding("short_text", "info", f"Only {n} sentence{'s' if n != 1 else ''}: "
+                                "the profile rests on very little text.", []))
+    attributed = [i + 1 for i, l in enumerate(att_labels) if l != "unattributed"]
+    if not attributed:
+        findings.append(Finding("no_sources", "warning", f"None of the {n} sentences names a source: "
+                                "everything rests on the outlet's own word.", []))
+    else:
+        findings.append(Finding("attributed", "info", f"{len(attributed)} of {n} sentences attribute their claim "
+                                f"to a source: {_refs(attributed, config)}.", attributed))
+    on_record = sorted(idx["official_statement"] + idx["direct_claim"])
+    if on_record:
+        findings.append(Finding("on_record", "positive",
+                                f"{len(on_record)} of {n} sentences rest on named or on-record sources "
+                                f"({len(idx['official_statement'])} official, {len(idx['direct_claim'])} named "
+                                f"people or organisations): {_refs(on_record, config)}.", on_record))
+    if idx["anonymous_source"]:
+        k = len(idx["anonymous_source"])
+        findings.append(Finding("anonymous", "warning", f"{k} of {n} sentences rest on anonymous sources: "
+                                f"{_refs(idx['anonymous_source'], config)}.", idx["anonymous_source"]))
+    if idx["agency"]:
+        k = len(idx["agency"])
+        findings.append(Finding("agency", "info", f"{k} of {n} sentences rest on other outlets' reporting: "
+                                f"{_refs(idx['agency'], config)}.", idx["agency"]))
+    hedged = [i + 1 for i, l in enumerate(hed_labels) if l != "none"]
+    strong = [i + 1 for i, l in enumerate(hed_labels) if l == "high"]
+    if hedged:
+        findings.append(Finding("hedged", "warning" if strong else "info",
+                                f"{len(hedged)} of {n} sentences are hedged"
+                                + (f", {len(strong)} of them strongly (speculative or unverified)" if strong else "")
+                                + f": {_refs(hedged, config)}.", hedged))
+    return findings
+
+
+def build_profile(att: np.ndarray, hed: np.ndarray, config: ScoringConfig | None = None) -> Profile:
+    """The :class:`Profile` of one article from its sentence probabilities.
+
+    ``att``: ``(N, 5)`` attribution probabilities; ``hed``: ``(N, 3)`` hedging
+    probabilities, rows in sentence order.
+    """
+    config = config or ScoringConfig()
+    att, hed = np.asarray(att, dtype=float), np.asarray(hed, dtype=float)
+    n = att.shape[0]
+    if n == 0:
+        raise InputError("no sentences to score")
+    components, stats = compute_components(att, hed, config)
+    att_labels = [ATTRIBUTION_LABELS[i] for i in att.argmax(1)]
+    hed_labels = [HEDGING_LABELS[i] for i in hed.argmax(1)]
+    return Profile(
+        n_sentences=n,
+        attribution_shares={l: float(att[:, i].mean()) for i, l in enumerate(ATTRIBUTION_LABELS)},
+        hedging_shares={l: float(hed[:, i].mean()) for i, l in enumerate(HEDGING_LABELS)},
+        attributed_claims=round(stats["claims"], 3),
+        anonymous_share_of_claims=stats["anonymous"],
+        agency_share_of_claims=stats["agency"],
+        hedging_density=stats["hedging_density"],
+        reliability=round(reliability_score(components, config), 1),
+        components={k: round(v, 4) for k, v in components.items()},
+        explanations=explain(att_labels, hed_labels, config),
+    )

@@ -1,0 +1,158 @@
+"""Reading article text and splitting it into sentences with character offsets.
+
+Two concerns live here because both map raw bytes to the spans the model sees:
+
+* :func:`decode_bytes` turns a file's bytes into text (UTF-8, UTF-16 with a
+  BOM, falling back to cp1252 with a warning) and refuses binary data.
+* :func:`split_sentences` cuts text into :class:`Sentence` spans whose
+  ``start``/``end`` offsets index the *original* string, so a renderer can
+  highlight exactly what the model read.
+
+Splitting is done block by block (blank-line paragraphs, then lines) because
+news text puts headlines, datelines and bullets on lines of their own without
+final punctuation; inside a block, the rule-based segmenter ``pysbd`` handles
+abbreviations, initials, numbers and quotes.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+from model.errors import InputError
+
+#: Magic numbers of common binary formats users feed by mistake.
+_BINARY_MAGIC: tuple[bytes, ...] = (
+    b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\x1f\x8b", b"GIF8", b"\xff\xd8\xff",
+    b"BZh", b"\x7fELF", b"\xd0\xcf\x11\xe0", b"7z\xbc\xaf", b"Rar!",
+)
+
+
+class EncodingWarning_(UserWarning):
+    """Input was not valid UTF-8 and was decoded with a fallback codec."""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: its text and its ``[start, end)`` character offsets."""
+
+    text: str
+    start: int
+    end: int
+
+
+def decode_bytes(data: bytes, name: str = "input") -> str:
+    """Decode ``data`` to text.
+
+    UTF-8 (with or without BOM) first; UTF-16/32 when a BOM says so; cp1252
+    with a warning otherwise.  Raises :class:`InputError` for binary data or
+    bytes that no supported codec decodes.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: has a UTF-16 byte-order mark but is not valid UTF-16") from None
+    if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:8192]:
+        raise InputError(f"{name}: looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{name}: is neither UTF-8 nor cp1252 text; re-save it as UTF-8"
+        ) from None
+    warnings.warn(f"{name}: not valid UTF-8, decoded as cp1252", EncodingWarning_, stacklevel=2)
+    return text
+
+
+# Paragraphs are separated by blank lines; single line breaks inside a
+# paragraph also end a block when the line looks like a headline or bullet
+# (handled by splitting on every line break: news sources rarely hard-wrap).
+_LINE_RE = re.compile(r"[^\r\n\u0085\u2028\u2029]+")
+_BULLET_RE = re.compile(r"^\s*(?:[-*\u2022\u25aa\u25cf]|\d+[.)])\s+")
+# A segment that holds no letter or digit (stray quote, dash, ellipsis) is
+# glued onto its neighbour instead of standing as a sentence.
+_HAS_WORD_RE = re.compile(r"\w")
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=False)
+
+
+def _segment_block(block: str) -> list[str]:
+    """pysbd segments of one block, in order, whitespace-stripped."""
+    if len(block) < 2 or not re.search(r"[.!?]\W*\s", block):
+        return [block]  # nothing to split: saves pysbd's cost on headlines
+    return [s for s in (seg.strip() for seg in _segmenter().segment(block)) if s]
+
+
+def _locate(segments: list[str], block: str, offset: int) -> list[Sentence]:
+    """Map segment strings back to offsets in the original text.
+
+    pysbd with ``clean=False`` returns substrings of its input (possibly with
+    whitespace trimmed); searching forward from a cursor recovers exact spans.
+    A segment that cannot be found (should not happen) ends the mapping and
+    the rest of the block becomes one sentence, so no text is ever lost.
+    """
+    out: list[Sentence] = []
+    cursor = 0
+    for seg in segments:
+        pos = block.find(seg, cursor)
+        if pos < 0:
+            break
+        out.append(Sentence(seg, offset + pos, offset + pos + len(seg)))
+        cursor = pos + len(seg)
+    rest = block[cursor:]
+    if rest.strip():
+        lead = len(rest) - len(rest.lstrip())
+        piece = rest.strip()
+        start = offset + cursor + lead
+        out.append(Sentence(piece, start, start + len(piece)))
+    return out
+
+
+def _merge_fragments(sentences: list[Sentence], text: str) -> list[Sentence]:
+    """Glue wordless fragments (a lone closing quote, '...') to the previous sentence."""
+    merged: list[Sentence] = []
+    for sent in sentences:
+        if merged and not _HAS_WORD_RE.search(sent.text):
+            prev = merged[-1]
+            merged[-1] = Sentence(text[prev.start:sent.end], prev.start, sent.end)
+        else:
+            merged.append(sent)
+    return merged
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split ``text`` into sentences with offsets into ``text``.
+
+    Every non-whitespace character of ``text`` falls inside exactly one
+    returned span; spans are in order and do not overlap.
+    """
+    sentences: list[Sentence] = []
+    for match in _LINE_RE.finditer(text):
+        line = match.group()
+        if not line.strip():
+            continue
+        start = match.start()
+        bullet = _BULLET_RE.match(line)
+        if bullet:  # keep the bullet marker with its sentence, split the rest
+            body_start = bullet.end()
+            found = _locate(_segment_block(line[body_start:]), line[body_start:], start + body_start)
+            if found:
+                first = found[0]
+                lead = start + (len(line) - len(line.lstrip()))
+                found[0] = Sentence(text[lead:first.end], lead, first.end)
+            sentences.extend(found)
+            continue
+        sentences.extend(_locate(_segment_block(line), line, start))
+    return _merge_fragments(sentences, text)

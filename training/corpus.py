@@ -1,0 +1,269 @@
+"""Rebuild the derived corpus in ``seeds/`` from the raw sources in ``shared/data``.
+
+Steps, all deterministic (fixed seed):
+
+1. Read and clean the documents: GUM Wikinews news articles (gold sentence
+   split from the corpus), and Horne & Adali 2017 articles (bytes decoded as
+   UTF-8 or cp1252, title prepended as sentence 0, split by
+   :func:`model.text.split_sentences`).
+2. Choose which documents are labelled and which are held out unlabelled
+   (25 Real + 25 Fake kept for validating the article score, plus the
+   unlabelled Satire articles for the distribution plot).
+3. Assign labelled documents to ``train``/``dev``/``test`` by document,
+   stratified by source (80/10/10).
+4. Join the manual label files (``seeds/labels/*.jsonl``, keyed by
+   ``(doc_id, sent_index)`` *and* the sentence text) onto the sentences and
+   write the split files.  A label whose text no longer matches the
+   sentence at its index is an error, so a change in splitting is detected
+   instead of silently misaligning labels.
+5. Convert the certainty-rated sets to hedging-only ``mapped`` rows.
+
+Run ``python -m training.corpus --shared ../shared`` (or ``make corpus``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import warnings
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from model.text import decode_bytes, split_sentences
+from model.io import write_jsonl_atomic
+
+SEED = 20261124
+GUM_GENRES = ("news", "interview")
+HORNE_COUNTS = {"Real": 50, "Fake": 50, "Satire": 35}  # labelled documents per category
+HOLDOUT_COUNTS = {"Real": 25, "Fake": 25}  # must stay unlabelled (article-score validation)
+SPLIT_SHARES = (("train", 0.8), ("dev", 0.1), ("test", 0.1))
+
+
+@dataclass
+class Document:
+    doc_id: str
+    source: str
+    sentences: list[str]
+    meta: dict = field(default_factory=dict)
+
+
+def _clean(text: str) -> str:
+    # Normalise line breaks (CRLF, NEL) and non-breaking spaces; keep everything else.
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u0085", "\n")
+    return text.replace("\u00a0", " ").strip()
+
+
+def load_gum(shared: Path) -> list[Document]:
+    """GUM Wikinews documents of :data:`GUM_GENRES`, with GUM's gold sentence split."""
+    docs: dict[str, Document] = {}
+    with open(shared / "data/gum-wikinews/sentences.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row["genre"] not in GUM_GENRES:
+                continue
+            doc = docs.setdefault(
+                row["doc"],
+                Document(f"gum:{row['doc']}", "gum-wikinews", [], {"genre": row["genre"]}),
+            )
+            doc.sentences.append(row["text"].strip())
+    return list(docs.values())
+
+
+def read_horne_article(shared: Path, category: str, name: str) -> tuple[str, str]:
+    """(title, body) of one Horne 2017 article, decoded and cleaned."""
+    base = shared / "data/horne2017-random"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cp1252 fallback is expected in this corpus
+        body = _clean(decode_bytes((base / category / name).read_bytes(), name))
+        title_path = base / f"{category}_titles" / name
+        title = _clean(decode_bytes(title_path.read_bytes(), name)) if title_path.exists() else ""
+    return " ".join(title.split()), body
+
+
+def load_horne(shared: Path, category: str) -> list[Document]:
+    """All Horne 2017 articles of one category, title as sentence 0."""
+    docs = []
+    for path in sorted((shared / "data/horne2017-random" / category).glob("*.txt"), key=lambda p: int(p.stem)):
+        title, body = read_horne_article(shared, category, path.name)
+        sents = ([title] if title else []) + [s.text for s in split_sentences(body)]
+        docs.append(Document(f"horne:{category.lower()}:{path.stem}", f"horne2017-{category.lower()}", sents,
+                             {"category": category, "title": title, "body": body}))
+    return docs
+
+
+def choose_documents(shared: Path) -> tuple[list[Document], list[Document]]:
+    """(labelled documents, held-out unlabelled documents)."""
+    rng = random.Random(SEED)
+    labelled, held_out = load_gum(shared), []
+    for category, n_label in HORNE_COUNTS.items():
+        docs = load_horne(shared, category)
+        rng.shuffle(docs)
+        n_hold = HOLDOUT_COUNTS.get(category, 0)
+        held_out += docs[:n_hold]
+        labelled += docs[n_hold:n_hold + n_label]
+        if category not in HOLDOUT_COUNTS:
+            held_out += docs[n_hold + n_label:]  # unlabelled satire: distribution plot only
+    return labelled, held_out
+
+
+def assign_splits(docs: list[Document]) -> dict[str, str]:
+    """doc_id -> split, by document, stratified by source."""
+    rng = random.Random(SEED + 1)
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for doc in docs:
+        by_source[(doc.source, doc.meta.get("genre", ""))].append(doc.doc_id)
+    assignment = {}
+    for _, ids in sorted(by_source.items()):
+        ids = sorted(ids)
+        rng.shuffle(ids)
+        n_dev = max(1, round(len(ids) * SPLIT_SHARES[1][1]))
+        n_test = max(1, round(len(ids) * SPLIT_SHARES[2][1]))
+        for i, doc_id in enumerate(ids):
+            assignment[doc_id] = "dev" if i < n_dev else "test" if i < n_dev + n_test else "train"
+    return assignment
+
+
+def sentence_rows(docs: list[Document]) -> list[dict]:
+    """Unlabelled rows in the data format (no labels, annotator filled at join)."""
+    return [
+        {"doc_id": d.doc_id, "sent_index": i, "text": t, "source": d.source}
+        for d in docs for i, t in enumerate(d.sentences)
+    ]
+
+
+def load_label_files(label_dir: Path) -> dict[tuple[str, int], dict]:
+    """(doc_id, sent_index) -> label row, from every ``*.jsonl`` in ``label_dir``."""
+    labels: dict[tuple[str, int], dict] = {}
+    for path in sorted(label_dir.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                key = (row["doc_id"], int(row["sent_index"]))
+                if key in labels:
+                    raise ValueError(f"{path}:{lineno}: duplicate label for {key}")
+                labels[key] = row
+    return labels
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def join_labels(rows: list[dict], labels: dict[tuple[str, int], dict]) -> list[dict]:
+    """Attach manual labels to sentence rows; refuse text mismatches."""
+    out, problems = [], []
+    for row in rows:
+        lab = labels.get((row["doc_id"], row["sent_index"]))
+        if lab is None:
+            continue
+        if _norm(lab["text"]) != _norm(row["text"]):
+            problems.append(f"{row['doc_id']}#{row['sent_index']}: label text {lab['text'][:50]!r} "
+                            f"!= sentence {row['text'][:50]!r}")
+            continue
+        joined = dict(row)
+        for key in ("attribution", "hedging", "annotator", "note"):
+            if lab.get(key) is not None:
+                joined[key] = lab[key]
+        joined.setdefault("annotator", "manual")
+        out.append(joined)
+    if problems:
+        raise ValueError("labels do not match the sentences:\n" + "\n".join(problems[:20]))
+    return out
+
+
+def mapped_certainty_rows(shared: Path) -> dict[str, list[dict]]:
+    """Hedging-only rows from the two certainty sets (mapping of shared/data/README.md)."""
+    pei: dict[str, list[dict]] = defaultdict(list)
+    with open(shared / "data/pei-jurgens-2021/sentence-level-certainty.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            score = float(r["sentence-level-certainty"])
+            hedging = "none" if score >= 5 else "low" if score >= 3.67 else "high"
+            pei[r["split"]].append({
+                "doc_id": f"pei:{r['id']}", "sent_index": 0, "text": r["finding"].strip(),
+                "hedging": hedging, "annotator": "mapped", "source": "pei-jurgens-2021",
+                "certainty": score, "pei_split": r["split"],
+            })
+    bio = []
+    with open(shared / "data/biocertainty/training_set.csv", encoding="utf-8") as fh:
+        for i, (text, label) in enumerate(csv.reader(fh, delimiter="\t")):
+            bio.append({
+                "doc_id": f"biocertainty:{i}", "sent_index": 0, "text": text.strip(),
+                "hedging": {"1": "none", "2": "low", "3": "high"}[label.strip()],
+                "annotator": "mapped", "source": "biocertainty",
+            })
+    return {"pei-jurgens-2021": [r for s in ("train", "val", "ext") for r in pei[s]], "biocertainty": bio}
+
+
+def stamp_label_file(path: Path, rows: list[dict]) -> int:
+    """Add each sentence's text to a fresh label file (annotators write only keys and labels).
+
+    Run once, right after a batch is labelled against the current corpus, so
+    that from then on every label carries the text it was given for.  Returns
+    the number of rows stamped; rows that already carry text are kept as they are.
+    """
+    text_of = {(r["doc_id"], r["sent_index"]): r["text"] for r in rows}
+    out, stamped = [], 0
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            lab = json.loads(line)
+            key = (lab["doc_id"], int(lab["sent_index"]))
+            if key not in text_of:
+                raise ValueError(f"{path}:{lineno}: no sentence {key} in the corpus")
+            if "text" not in lab:
+                lab = {"doc_id": key[0], "sent_index": key[1], "text": text_of[key],
+                       **{k: v for k, v in lab.items() if k not in ("doc_id", "sent_index")}}
+                lab.setdefault("annotator", "manual")
+                lab.setdefault("labelled_by", path.stem)
+                stamped += 1
+            out.append(lab)
+    write_jsonl_atomic(path, out)
+    return stamped
+
+
+def build(shared: Path, seeds: Path) -> dict:
+    """Write every derived file under ``seeds``; return counts for the data card."""
+    labelled, held_out = choose_documents(shared)
+    rows = sentence_rows(labelled)
+    write_jsonl_atomic(seeds / "corpus/sentences.jsonl", rows)
+    write_jsonl_atomic(seeds / "holdout/articles.jsonl", [
+        {"doc_id": d.doc_id, "category": d.meta["category"], "title": d.meta["title"], "text": d.meta["body"]}
+        for d in held_out
+    ])
+    split_of = assign_splits(labelled)
+    joined = join_labels(rows, load_label_files(seeds / "labels"))
+    counts: dict = {"documents": len(labelled), "sentences": len(rows), "labelled": len(joined)}
+    for split, _ in SPLIT_SHARES:
+        part = [r for r in joined if split_of[r["doc_id"]] == split]
+        write_jsonl_atomic(seeds / f"{split}.jsonl", part)
+        counts[split] = Counter((r.get("attribution"), r.get("hedging")) for r in part).total()
+    for name, mrows in mapped_certainty_rows(shared).items():
+        write_jsonl_atomic(seeds / f"mapped/{name}.jsonl", mrows)
+        counts[name] = len(mrows)
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--seeds", type=Path, default=Path("seeds"))
+    parser.add_argument("--stamp", type=Path, nargs="*", default=[],
+                        help="label files to stamp with sentence texts before building")
+    args = parser.parse_args()
+    if args.stamp:
+        rows = sentence_rows(choose_documents(args.shared)[0])
+        for path in args.stamp:
+            print(f"{path}: stamped {stamp_label_file(path, rows)} rows")
+    print(json.dumps(build(args.shared, args.seeds), indent=2))
+
+
+if __name__ == "__main__":
+    main()

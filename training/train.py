@@ -1,0 +1,335 @@
+"""Fine-tuning the two-headed credscore network.
+
+``Trainer(config).fit(train_rows, dev_rows)`` validates nothing itself (the
+caller passes validated rows, see :mod:`training.data`), trains LoRA adapters,
+context layer and heads with a fixed seed, evaluates on dev every epoch,
+keeps the best epoch by mean dev macro-F1 (early stopping), fits the
+calibration temperatures on dev and writes the model directory atomically.
+A checkpoint after every epoch (safetensors + JSON only) lets ``--resume``
+continue an interrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from eval.metrics import macro_f1
+from model.calibration import fit_temperature
+from model.errors import InputError
+from model.labels import TASKS
+from model.network import CredscoreNetwork, NetworkConfig
+from model.persist import EncoderSpec, build_network, load_tokenizer, save_model_dir
+
+@dataclass
+class TrainConfig:
+    """Training hyper-parameters (saved into the model card and config)."""
+
+    epochs: int = 6
+    patience: int = 2  # epochs without dev improvement before stopping
+    lr: float = 1e-3  # heads and context layer
+    lora_lr: float = 5e-4
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_batch_sentences: int = 32
+    mapped_weight: float = 0.3  # loss weight of `mapped` rows (out-of-domain certainty sets)
+    weak_weight: float = 0.5  # loss weight of `weak` rows
+    class_weight_power: float = 0.5  # class weights = (1 / frequency) ** power, normalised
+    seed: int = 13
+    threads: int = 2
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    encoder: EncoderSpec = field(default_factory=EncoderSpec)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        return data
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class Batch:
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    doc_lengths: list[int]
+    targets: dict[str, torch.Tensor]
+    weights: torch.Tensor
+
+
+def _chunks(doc: list[int], size: int) -> list[list[int]]:
+    return [doc[i:i + size] for i in range(0, len(doc), size)]
+
+
+def make_batches(dataset, max_sentences: int, shuffle: bool, rng: random.Random) -> list[list[list[int]]]:
+    """Group row indices into batches of whole documents (or chunks of long ones).
+
+    Returns a list of batches; each batch is a list of documents; each
+    document a list of row indices in sentence order.
+    """
+    docs: dict[str, list[int]] = {}
+    for i, doc_id in enumerate(dataset["doc_id"]):
+        docs.setdefault(doc_id, []).append(i)
+    pieces = [c for d in docs.values() for c in _chunks(d, max_sentences)]
+    if shuffle:
+        rng.shuffle(pieces)
+    batches, current, size = [], [], 0
+    for piece in pieces:
+        if size + len(piece) > max_sentences and current:
+            batches.append(current)
+            current, size = [], 0
+        current.append(piece)
+        size += len(piece)
+    if current:
+        batches.append(current)
+    return batches
+
+
+class Trainer:
+    """Fine-tunes a :class:`CredscoreNetwork`; see the module docstring."""
+
+    def __init__(self, config: TrainConfig, log=print):
+        self.config = config
+        self.log = log
+        self.tokenizer = load_tokenizer()
+
+    # -- data -------------------------------------------------------------
+    def _dataset(self, rows: list[dict]):
+        from training.data import to_dataset
+
+        ds = to_dataset(rows)
+        weight_of = {"manual": 1.0, "weak": self.config.weak_weight, "mapped": self.config.mapped_weight}
+        annot = {(r["doc_id"], r["sent_index"]): r.get("annotator", "manual") for r in rows}
+        weights = [weight_of.get(annot[(d, s)], 1.0) for d, s in zip(ds["doc_id"], ds["sent_index"])]
+        ds = ds.add_column("weight", weights)
+        max_len = self.config.network.max_length
+        return ds.map(lambda b: self.tokenizer(b["text"], truncation=True, max_length=max_len),
+                      batched=True, desc="tokenising")
+
+    def _collate(self, ds, docs: list[list[int]]) -> Batch:
+        idx = [i for d in docs for i in d]
+        rows = ds.select(idx)
+        padded = self.tokenizer.pad({"input_ids": rows["input_ids"]}, return_tensors="pt")
+        return Batch(
+            padded["input_ids"], padded["attention_mask"], [len(d) for d in docs],
+            {t: torch.tensor(rows[t]) for t in TASKS}, torch.tensor(rows["weight"], dtype=torch.float),
+        )
+
+    def _class_weights(self, ds) -> dict[str, torch.Tensor]:
+        out = {}
+        for task, labels in TASKS.items():
+            y = np.array(ds[task])
+            counts = np.array([(y == i).sum() for i in range(len(labels))], dtype=float)
+            w = (1.0 / np.maximum(counts, 1.0)) ** self.config.class_weight_power
+            out[task] = torch.tensor(w / (w * counts).sum() * counts.sum(), dtype=torch.float)
+        return out
+
+    # -- loop ---------------------------------------------------------------
+    def _loss(self, logits, batch: Batch, class_weights) -> torch.Tensor:
+        total = torch.zeros(())
+        for task in TASKS:
+            target = batch.targets[task]
+            keep = target >= 0
+            if not keep.any():
+                continue
+            ce = nn.functional.cross_entropy(logits[task][keep], target[keep],
+                                             weight=class_weights[task], reduction="none")
+            w = batch.weights[keep] * class_weights[task][target[keep]]
+            total = total + (ce * batch.weights[keep]).sum() / w.sum()
+        return total
+
+    @torch.inference_mode()
+    def evaluate_logits(self, network: CredscoreNetwork, ds) -> dict[str, torch.Tensor]:
+        """Logits of every row of ``ds`` in dataset order (documents kept whole)."""
+        network.eval()
+        batches = make_batches(ds, 10_000, shuffle=False, rng=random.Random(0))
+        out = {t: [] for t in TASKS}
+        for docs in batches:
+            for piece in [docs[i:i + 64] for i in range(0, len(docs), 64)]:
+                b = self._collate(ds, piece)
+                logits = network(b.input_ids, b.attention_mask, b.doc_lengths)
+                for t in TASKS:
+                    out[t].append(logits[t])
+        return {t: torch.cat(v) for t, v in out.items()}
+
+    def dev_scores(self, network, ds) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
+        logits = self.evaluate_logits(network, ds)
+        scores = {}
+        for task, labels in TASKS.items():
+            y = np.array(ds[task])
+            keep = y >= 0
+            scores[task] = macro_f1(y[keep], logits[task].argmax(1).numpy()[keep], len(labels)) if keep.any() else 0.0
+        return scores, logits
+
+    def fit(self, train_rows: list[dict], dev_rows: list[dict], output: Path,
+            init_from: Path | None = None, resume: bool = False, meta: dict | None = None) -> dict:
+        """Train, select the best epoch, calibrate, write ``output``; return the training report."""
+        cfg = self.config
+        if not train_rows:
+            raise InputError("the training set is empty")
+        if not dev_rows:
+            raise InputError("the dev set is empty: pass --dev or a folder with a dev split")
+        torch.set_num_threads(cfg.threads)
+        set_seed(cfg.seed)
+        rng = random.Random(cfg.seed)
+        train_ds, dev_ds = self._dataset(train_rows), self._dataset(dev_rows)
+        for task, labels in TASKS.items():
+            present = set(train_ds[task]) - {-1}
+            if present and len(present) < len(labels):
+                missing = [labels[i] for i in range(len(labels)) if i not in present]
+                self.log(f"warning: training data has no {task} example of: {', '.join(missing)}")
+        network = self._init_network(init_from)
+        class_weights = self._class_weights(train_ds)
+        optimizer, scheduler, steps_per_epoch = self._optimizer(network, train_ds, rng)
+        ckpt = Path(str(output) + ".checkpoint")
+        start_epoch, best, history = 0, None, []
+        if resume:
+            start_epoch, best, history = self._load_checkpoint(ckpt, network, optimizer, scheduler)
+        patience_left = cfg.patience
+        t0 = time.time()
+        for epoch in range(start_epoch, cfg.epochs):
+            rng = random.Random(cfg.seed + epoch)
+            loss = self._train_epoch(network, train_ds, optimizer, scheduler, class_weights, rng, epoch)
+            scores, _ = self.dev_scores(network, dev_ds)
+            mean = float(np.mean(list(scores.values())))
+            history.append({"epoch": epoch + 1, "train_loss": loss, **{f"dev_macro_f1_{t}": s for t, s in scores.items()},
+                            "dev_macro_f1_mean": mean})
+            self.log(f"epoch {epoch + 1}: loss {loss:.4f}  dev macro-F1 "
+                     + "  ".join(f"{t} {s:.3f}" for t, s in scores.items()))
+            if best is None or mean > best["score"]:
+                best = {"score": mean, "epoch": epoch + 1, "state": self._trainable_state(network)}
+                patience_left = cfg.patience
+            else:
+                patience_left -= 1
+            self._save_checkpoint(ckpt, network, optimizer, scheduler, epoch + 1, best, history)
+            if patience_left <= 0:
+                self.log(f"early stop: no dev improvement for {cfg.patience} epochs")
+                break
+        network.load_state_dict(best["state"], strict=False)
+        scores, logits = self.dev_scores(network, dev_ds)
+        temperatures = {t: fit_temperature(logits[t], torch.tensor(dev_ds[t])) for t in TASKS}
+        report = {"best_epoch": best["epoch"], "dev_macro_f1": scores, "temperatures": temperatures,
+                  "history": history, "train_seconds": round(time.time() - t0, 1),
+                  "train_rows": len(train_rows), "dev_rows": len(dev_rows), "config": cfg.to_dict()}
+        from training.model_card import render_model_card
+
+        full_meta = dict(meta or {}, training=report)
+        save_model_dir(network, cfg.encoder, temperatures, output, full_meta, render_model_card(full_meta))
+        shutil.rmtree(ckpt, ignore_errors=True)
+        return report
+
+    # -- pieces ---------------------------------------------------------------
+    def _init_network(self, init_from: Path | None) -> CredscoreNetwork:
+        cfg = self.config
+        network = build_network(cfg.network, cfg.encoder, seed=cfg.seed)
+        if init_from is not None:
+            from peft import set_peft_model_state_dict
+            from safetensors.torch import load_file
+
+            from model.persist import _read_json
+
+            saved = _read_json(Path(init_from) / "config.json")
+            if NetworkConfig.from_dict(saved["network"]) != cfg.network:
+                self.log("note: using the network configuration of the model in --init-from")
+                cfg.network = NetworkConfig.from_dict(saved["network"])
+                network = build_network(cfg.network, cfg.encoder, seed=cfg.seed)
+            if (Path(init_from) / "adapter.safetensors").exists():
+                set_peft_model_state_dict(network.encoder, load_file(str(Path(init_from) / "adapter.safetensors")))
+            network.load_state_dict(load_file(str(Path(init_from) / "heads.safetensors")), strict=False)
+        return network
+
+    def _optimizer(self, network, train_ds, rng):
+        from transformers import get_linear_schedule_with_warmup
+
+        cfg = self.config
+        lora = [p for n, p in network.encoder.named_parameters() if p.requires_grad]
+        rest = [p for n, p in network.named_parameters() if not n.startswith("encoder.")]
+        optimizer = torch.optim.AdamW([{"params": lora, "lr": cfg.lora_lr}, {"params": rest, "lr": cfg.lr}],
+                                      weight_decay=cfg.weight_decay)
+        steps = len(make_batches(train_ds, cfg.max_batch_sentences, False, rng))
+        total = steps * cfg.epochs
+        scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(total * cfg.warmup_ratio), total)
+        return optimizer, scheduler, steps
+
+    def _train_epoch(self, network, ds, optimizer, scheduler, class_weights, rng, epoch) -> float:
+        from tqdm.auto import tqdm
+
+        network.train()
+        batches = make_batches(ds, self.config.max_batch_sentences, shuffle=True, rng=rng)
+        running, bar = None, tqdm(batches, desc=f"epoch {epoch + 1}/{self.config.epochs}", unit="batch",
+                                   leave=False, dynamic_ncols=True)
+        for docs in bar:
+            batch = self._collate(ds, docs)
+            logits = network(batch.input_ids, batch.attention_mask, batch.doc_lengths)
+            loss = self._loss(logits, batch, class_weights)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in network.parameters() if p.requires_grad], 1.0)
+            optimizer.step()
+            scheduler.step()
+            running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
+            bar.set_postfix(loss=f"{running:.4f}")
+        bar.close()
+        return float(running or 0.0)
+
+    @staticmethod
+    def _trainable_state(network) -> dict[str, torch.Tensor]:
+        names = {n for n, p in network.named_parameters() if p.requires_grad}
+        return {k: v.detach().clone() for k, v in network.state_dict().items() if k in names}
+
+    def _save_checkpoint(self, ckpt: Path, network, optimizer, scheduler, epoch, best, history) -> None:
+        """Weights, best weights and optimiser moments as safetensors; counters as JSON."""
+        from safetensors.torch import save_file
+
+        from model.persist import _atomic_dir
+
+        tensors, steps = {}, {}
+        for gi, group in enumerate(optimizer.param_groups):
+            for pi, p in enumerate(group["params"]):
+                st = optimizer.state.get(p, {})
+                for key in ("exp_avg", "exp_avg_sq"):
+                    if key in st:
+                        tensors[f"{gi}.{pi}.{key}"] = st[key].contiguous()
+                if "step" in st:
+                    steps[f"{gi}.{pi}"] = float(st["step"])
+        with _atomic_dir(ckpt) as tmp:
+            save_file(self._trainable_state(network), str(tmp / "current.safetensors"))
+            save_file({k: v.contiguous() for k, v in best["state"].items()}, str(tmp / "best.safetensors"))
+            if tensors:
+                save_file(tensors, str(tmp / "optimizer.safetensors"))
+            (tmp / "state.json").write_text(json.dumps({
+                "epoch": epoch, "best_epoch": best["epoch"], "best_score": best["score"], "history": history,
+                "steps": steps, "scheduler": scheduler.state_dict(), "config": self.config.to_dict(),
+            }, default=str))
+
+    def _load_checkpoint(self, ckpt: Path, network, optimizer, scheduler):
+        from safetensors.torch import load_file
+
+        if not (ckpt / "state.json").exists():
+            self.log(f"no checkpoint at {ckpt}: starting from scratch")
+            return 0, None, []
+        state = json.loads((ckpt / "state.json").read_text())
+        network.load_state_dict(load_file(str(ckpt / "current.safetensors")), strict=False)
+        moments = load_file(str(ckpt / "optimizer.safetensors")) if (ckpt / "optimizer.safetensors").exists() else {}
+        for gi, group in enumerate(optimizer.param_groups):
+            for pi, p in enumerate(group["params"]):
+                if f"{gi}.{pi}" in state["steps"]:
+                    optimizer.state[p] = {"step": torch.tensor(state["steps"][f"{gi}.{pi}"]),
+                                          "exp_avg": moments[f"{gi}.{pi}.exp_avg"],
+                                          "exp_avg_sq": moments[f"{gi}.{pi}.exp_avg_sq"]}
+        scheduler.load_state_dict(state["scheduler"])
+        best = {"score": state["best_score"], "epoch": state["best_epoch"], "state": load_file(str(ckpt / "best.safetensors"))}
+        self.log(f"resuming after epoch {state['epoch']}")
+        return state["epoch"], best, state["history"]
