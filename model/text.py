@@ -156,3 +156,19 @@ def split_sentences(text: str) -> list[Sentence]:
             continue
         sentences.extend(_locate(_segment_block(line), line, start))
     return _merge_fragments(sentences, text)
+
+
+# The most frequent English function words: a text where few tokens are among
+# them is very likely not English (cheap, dependency-free language check).
+_ENGLISH_WORDS = frozenset(
+    "the of and to a in is that for it on was with as by he said at from his be are this have not an "
+    "has but they were or which had its their will who been would more we i you she her after also".split()
+)
+
+
+def looks_english(text: str, threshold: float = 0.12) -> bool:
+    """Whether at least ``threshold`` of the first 2,000 word tokens are common English words."""
+    words = re.findall(r"[^\W\d_]+", text[:20000].lower())[:2000]
+    if len(words) < 8:
+        return True  # too short to judge
+    return sum(w in _ENGLISH_WORDS for w in words) / len(words) >= threshold

@@ -38,7 +38,7 @@ from model.io import write_jsonl_atomic
 
 SEED = 20261124
 GUM_GENRES = ("news", "interview")
-HORNE_COUNTS = {"Real": 50, "Fake": 50, "Satire": 35}  # labelled documents per category
+HORNE_COUNTS = {"Real": 50, "Fake": 50, "Satire": 75}  # labelled documents per category
 HOLDOUT_COUNTS = {"Real": 25, "Fake": 25}  # must stay unlabelled (article-score validation)
 SPLIT_SHARES = (("train", 0.8), ("dev", 0.1), ("test", 0.1))
 
@@ -167,7 +167,7 @@ def join_labels(rows: list[dict], labels: dict[tuple[str, int], dict]) -> list[d
                             f"!= sentence {row['text'][:50]!r}")
             continue
         joined = dict(row)
-        for key in ("attribution", "hedging", "annotator", "note"):
+        for key in ("attribution", "hedging", "annotator", "labelled_by", "note"):
             if lab.get(key) is not None:
                 joined[key] = lab[key]
         joined.setdefault("annotator", "manual")
@@ -198,7 +198,10 @@ def mapped_certainty_rows(shared: Path) -> dict[str, list[dict]]:
                 "hedging": {"1": "none", "2": "low", "3": "high"}[label.strip()],
                 "annotator": "mapped", "source": "biocertainty",
             })
-    return {"pei-jurgens-2021": [r for s in ("train", "val", "ext") for r in pei[s]], "biocertainty": bio}
+    # Only Pei & Jurgens' train split is for training; val and ext stay out as an
+    # external check of the hedging head (eval/external.py).
+    return {"pei-jurgens-2021": pei["train"], "biocertainty": bio,
+            "external/pei-jurgens-2021-heldout": pei["val"] + pei["ext"]}
 
 
 def stamp_label_file(path: Path, rows: list[dict]) -> int:
@@ -246,7 +249,8 @@ def build(shared: Path, seeds: Path) -> dict:
         write_jsonl_atomic(seeds / f"{split}.jsonl", part)
         counts[split] = Counter((r.get("attribution"), r.get("hedging")) for r in part).total()
     for name, mrows in mapped_certainty_rows(shared).items():
-        write_jsonl_atomic(seeds / f"mapped/{name}.jsonl", mrows)
+        folder = "" if "/" in name else "mapped/"
+        write_jsonl_atomic(seeds / f"{folder}{name}.jsonl", mrows)
         counts[name] = len(mrows)
     return counts
 

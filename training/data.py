@@ -18,35 +18,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from model.errors import DataValidationError, InputError
-from model.labels import ANNOTATORS, TASKS
-
-REQUIRED_FIELDS: dict[str, type] = {"doc_id": str, "sent_index": int, "text": str}
-PROVENANCE_FIELDS: dict[str, type] = {"annotator": str, "source": str}
-
-
-def _row_problems(row: object, where: str, require_provenance: bool) -> list[str]:
-    if not isinstance(row, dict):
-        return [f"{where}: expected a JSON object, got {type(row).__name__}"]
-    problems = []
-    fields = dict(REQUIRED_FIELDS, **(PROVENANCE_FIELDS if require_provenance else {}))
-    for name, kind in fields.items():
-        if name not in row:
-            problems.append(f"{where}: missing field {name!r}")
-        elif not isinstance(row[name], kind) or isinstance(row[name], bool):
-            problems.append(f"{where}: field {name!r} must be {kind.__name__}, got {row[name]!r:.40}")
-    if isinstance(row.get("sent_index"), int) and row["sent_index"] < 0:
-        problems.append(f"{where}: sent_index must be >= 0, got {row['sent_index']}")
-    if isinstance(row.get("text"), str) and not row["text"].strip():
-        problems.append(f"{where}: empty text")
-    for task, labels in TASKS.items():
-        value = row.get(task)
-        if value is not None and value not in labels:
-            problems.append(f"{where}: unknown {task} label {value!r} (expected one of {', '.join(labels)})")
-    annotator = row.get("annotator")
-    if annotator is not None and annotator not in ANNOTATORS:
-        problems.append(f"{where}: unknown annotator {annotator!r} (expected one of {', '.join(ANNOTATORS)})")
-    return problems
-
+from model.labels import TASKS
+from model.validation import row_problems
 
 def iter_validated(path: Path, require_provenance: bool = True) -> Iterator[tuple[int, dict | None, list[str]]]:
     """Yield ``(line_number, row_or_None, problems)`` for each non-blank line.
@@ -69,7 +42,7 @@ def iter_validated(path: Path, require_provenance: bool = True) -> Iterator[tupl
                 except json.JSONDecodeError as exc:
                     yield lineno, None, [f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"]
                     continue
-                problems = _row_problems(row, where, require_provenance)
+                problems = row_problems(row, where, require_provenance)
                 if not problems:
                     key = (row["doc_id"], row["sent_index"])
                     if key in seen:

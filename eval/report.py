@@ -1,0 +1,209 @@
+"""Evaluation reports: one model on one file, and the side-by-side comparison.
+
+``credscore eval --data FILE [--model DIR]`` writes, into the output folder:
+``metrics.json`` (per-class precision/recall/F1, macro-F1, accuracy,
+confusion matrices and ECE per head), ``report.md`` and PNG plots
+(confusion matrices, reliability diagrams).
+
+``python -m eval.report`` (``make eval``) evaluates the majority, lexicon and
+TF-IDF + LR baselines (fitted on seeds/train.jsonl) and the transformer in
+fp32 and on its fast path on seeds/test.jsonl, writes one table
+(eval/reports/comparison.md/.json), and runs the external checks
+(:mod:`eval.external`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from eval.metrics import classification_report, reliability_bins
+from model.io import atomic_output
+from model.labels import TASKS
+from training.data import group_documents, load_rows
+
+
+def gold_indices(rows_in_order: list[dict], task: str) -> np.ndarray:
+    """Label index per row (``-1`` where the row has no label for ``task``)."""
+    labels = TASKS[task]
+    return np.array([labels.index(r[task]) if r.get(task) is not None else -1 for r in rows_in_order])
+
+
+def evaluate_probs(rows_in_order: list[dict], scores: dict[str, np.ndarray]) -> dict:
+    """Per-task classification report of probabilities ``scores[task]`` ``(N, C)`` against the rows' labels."""
+    return {task: classification_report(gold_indices(rows_in_order, task), scores[task].argmax(1), labels,
+                                         probs=scores[task])
+            for task, labels in TASKS.items()}
+
+
+def predict_rows(predictor, rows: list[dict]) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """Rows in document order and ``predictor``'s probabilities for them.
+
+    ``predictor`` is anything with ``predict_documents(list[list[str]])``
+    returning probabilities (a model) or ``predict_proba`` (a baseline).
+    """
+    docs = group_documents(rows)
+    texts = [[r["text"] for r in d] for d in docs]
+    if hasattr(predictor, "predict_proba"):
+        scores = predictor.predict_proba(texts)
+    else:
+        scores = predictor.predict_documents(texts).scores
+    return [r for d in docs for r in d], scores
+
+
+def plot_confusions(metrics: dict, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(TASKS), figsize=(11, 4.6))
+    for ax, (task, rep) in zip(axes, metrics.items()):
+        cm = np.array(rep["confusion"])
+        ax.imshow(cm, cmap="Blues")
+        ax.set_xticks(range(len(rep["labels"])), rep["labels"], rotation=40, ha="right", fontsize=8)
+        ax.set_yticks(range(len(rep["labels"])), rep["labels"], fontsize=8)
+        for i in range(cm.shape[0]):
+            for j in range(cm.shape[1]):
+                ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=8,
+                        color="white" if cm[i, j] > cm.max() / 2 else "black")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+        ax.set_title(f"{task} (macro-F1 {rep['macro_f1']:.3f})")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_reliability(rows_in_order, scores, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(TASKS), figsize=(9, 4))
+    for ax, task in zip(axes, TASKS):
+        y = gold_indices(rows_in_order, task)
+        keep = y >= 0
+        bins = [b for b in reliability_bins(scores[task][keep], y[keep]) if b["count"]]
+        ax.plot([0, 1], [0, 1], "--", color="grey")
+        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o-")
+        ax.set_xlabel("confidence")
+        ax.set_ylabel("accuracy")
+        ax.set_title(task)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def markdown_report(name: str, metrics: dict) -> str:
+    lines = [f"# Evaluation: {name}", ""]
+    for task, rep in metrics.items():
+        lines += [f"## {task}", "",
+                  f"n = {rep['n']} labelled rows ({rep['skipped']} without a {task} label skipped); "
+                  f"macro-F1 **{rep['macro_f1']:.3f}**, accuracy {rep['accuracy']:.3f}"
+                  + (f", ECE {rep['ece']:.3f}" if "ece" in rep else ""), "",
+                  "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+        for label, c in rep["per_class"].items():
+            lines.append(f"| {label} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |")
+        lines += ["", "Confusion (rows gold, columns predicted): " + ", ".join(rep["labels"]), "", "```"]
+        lines += [f"{label:>19} {row}" for label, row in zip(rep["labels"], rep["confusion"])]
+        lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def write_report(name: str, rows_in_order, scores, output: Path) -> dict:
+    """Write metrics.json, report.md and the plots for one predictor into ``output``."""
+    output.mkdir(parents=True, exist_ok=True)
+    metrics = evaluate_probs(rows_in_order, scores)
+    with atomic_output(output / "metrics.json") as fh:
+        json.dump({"name": name, **metrics}, fh, indent=2)
+    with atomic_output(output / "report.md") as fh:
+        fh.write(markdown_report(name, metrics))
+    plot_confusions(metrics, output / "confusion.png", name)
+    plot_reliability(rows_in_order, scores, output / "reliability.png", name)
+    return metrics
+
+
+def evaluate_model_cli(data: Path, model_dir: Path | None, output: Path, fast: bool | None, console) -> dict:
+    """``credscore eval``: load the model, predict ``data``, write the report."""
+    from model.api import load_model
+
+    rows = load_rows([data], require_provenance=False)
+    model = load_model(model_dir, fast=fast)
+    ordered, scores = predict_rows(model, rows)
+    metrics = write_report(f"{model.info['name']} on {data}", ordered, scores, output)
+    for task, rep in metrics.items():
+        console.print(f"{task}: macro-F1 {rep['macro_f1']:.3f}, accuracy {rep['accuracy']:.3f}, "
+                      f"ECE {rep.get('ece', float('nan')):.3f} (n={rep['n']}, skipped {rep['skipped']})")
+    console.print(f"wrote {output}/metrics.json, report.md, confusion.png, reliability.png")
+    return metrics
+
+
+def compare(train: Path, test: Path, model_dir: Path | None, output: Path, seed: int = 0) -> dict:
+    """Baselines and transformer side by side on ``test``; writes comparison.json/.md under ``output``."""
+    from eval.baselines import BASELINES
+    from model.api import load_model
+
+    train_rows = [r for r in load_rows([train]) if r.get("annotator") == "manual"]
+    test_rows = load_rows([test])
+    results = {}
+    for name, cls in BASELINES.items():
+        baseline = cls(random_state=seed) if name == "tfidf_lr" else cls()
+        ordered, scores = predict_rows(baseline.fit(train_rows), test_rows)
+        results[name] = write_report(name, ordered, scores, output / name)
+    for name, fast in (("transformer_fp32", False), ("transformer_fast", True)):
+        ordered, scores = predict_rows(load_model(model_dir, fast=fast), test_rows)
+        results[name] = write_report(name, ordered, scores, output / name)
+    summary = {name: {task: {"macro_f1": rep["macro_f1"], "accuracy": rep["accuracy"], "ece": rep.get("ece"),
+                             "per_class_f1": {l: c["f1"] for l, c in rep["per_class"].items()}}
+                      for task, rep in res.items()} for name, res in results.items()}
+    with atomic_output(output / "comparison.json") as fh:
+        json.dump(summary, fh, indent=2)
+    with atomic_output(output / "comparison.md") as fh:
+        fh.write(comparison_table(summary, test))
+    return summary
+
+
+def comparison_table(summary: dict, test: Path) -> str:
+    lines = [f"Test set: `{test}`", "",
+             "| system | attribution macro-F1 | attribution acc. | hedging macro-F1 | hedging acc. | ECE att. / hed. |",
+             "|---|---|---|---|---|---|"]
+    for name, res in summary.items():
+        a, h = res["attribution"], res["hedging"]
+        ece = f"{a['ece']:.3f} / {h['ece']:.3f}" if a.get("ece") is not None else "-"
+        lines.append(f"| {name} | {a['macro_f1']:.3f} | {a['accuracy']:.3f} | {h['macro_f1']:.3f} | "
+                     f"{h['accuracy']:.3f} | {ece} |")
+    lines += ["", "Per-class F1:", ""]
+    for task in TASKS:
+        labels = TASKS[task]
+        lines += [f"| {task} | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+        for name, res in summary.items():
+            lines.append(f"| {name} | " + " | ".join(f"{res[task]['per_class_f1'][l]:.3f}" for l in labels) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="side-by-side evaluation of baselines and the transformer")
+    parser.add_argument("--train", type=Path, default=Path("seeds/train.jsonl"))
+    parser.add_argument("--test", type=Path, default=Path("seeds/test.jsonl"))
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--output", type=Path, default=Path("eval/reports"))
+    parser.add_argument("--skip-external", action="store_true")
+    args = parser.parse_args()
+    summary = compare(args.train, args.test, args.model, args.output)
+    print(comparison_table(summary, args.test))
+    if not args.skip_external:
+        from eval.external import run_external
+
+        print(json.dumps(run_external(args.model, args.output), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Streaming batch prediction over a JSON Lines file (``credscore predict``).
+
+Two passes keep memory flat whatever the file size: the first validates
+every row and records, per document, the byte offset of each of its rows;
+the second reads one group of documents at a time (rows seeked by offset,
+ordered by ``sent_index``), predicts them with their neighbours as context
+and appends the rows, with every input field kept, to the output file,
+which replaces ``output`` atomically at the end.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from pathlib import Path
+
+from model.errors import DataValidationError, InputError
+from model.io import atomic_output
+from model.labels import TASKS
+
+GROUP_SENTENCES = 512  # sentences predicted per group of documents
+
+
+def index_rows(path: Path) -> tuple[dict[str, array], int]:
+    """Validate ``path`` and map each doc_id to the byte offsets of its rows (first-seen order)."""
+    from model.validation import row_problems
+
+    offsets: dict[str, array] = {}
+    seen: set[tuple[str, int]] = set()
+    problems: list[str] = []
+    n = 0
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
+        pos = 0
+        for lineno, raw in enumerate(fh, 1):
+            start, pos = pos, pos + len(raw)
+            if not raw.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                row = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                problems.append(f"{where}: not UTF-8")
+                continue
+            except json.JSONDecodeError as exc:
+                problems.append(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            found = row_problems(row, where, require_provenance=False)
+            if not found:
+                key = (row["doc_id"], row["sent_index"])
+                if key in seen:
+                    found.append(f"{where}: duplicate (doc_id, sent_index) {key}")
+                seen.add(key)
+            if found:
+                problems += found
+                continue
+            offsets.setdefault(row["doc_id"], array("q")).append(start)
+            n += 1
+    if problems:
+        raise DataValidationError(problems)
+    if n == 0:
+        raise InputError(f"{path}: holds no rows")
+    return offsets, n
+
+
+def _read_doc(fh, offsets: array) -> list[dict]:
+    rows = []
+    for off in offsets:
+        fh.seek(off)
+        rows.append(json.loads(fh.readline().decode("utf-8")))
+    return sorted(rows, key=lambda r: r["sent_index"])
+
+
+def predict_file(model, data: Path, output: Path, console=None) -> int:
+    """Predict every row of ``data`` into ``output``; returns the number of rows written."""
+    offsets, total = index_rows(Path(data))
+    progress = None
+    if console is not None:
+        from rich.progress import Progress
+
+        progress = Progress(console=console, transient=True)
+        progress.start()
+        task = progress.add_task("predicting", total=total)
+    written = 0
+    try:
+        with open(data, "rb") as src, atomic_output(output) as out:
+            group: list[list[dict]] = []
+            size = 0
+            for doc_offsets in offsets.values():
+                group.append(_read_doc(src, doc_offsets))
+                size += len(doc_offsets)
+                if size >= GROUP_SENTENCES:
+                    written += _flush(model, group, out)
+                    if progress:
+                        progress.advance(task, size)
+                    group, size = [], 0
+            if group:
+                written += _flush(model, group, out)
+                if progress:
+                    progress.advance(task, size)
+    finally:
+        if progress:
+            progress.stop()
+    return written
+
+
+def _flush(model, docs: list[list[dict]], out) -> int:
+    probs = model.predict_documents([[r["text"] for r in d] for d in docs])
+    i = 0
+    for doc in docs:
+        for row in doc:
+            for task, labels in TASKS.items():
+                p = probs.scores[task][i]
+                row[f"pred_{task}"] = labels[int(p.argmax())]
+                row[f"{task}_scores"] = {label: round(float(v), 4) for label, v in zip(labels, p)}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            i += 1
+    return i

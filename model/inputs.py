@@ -1,0 +1,104 @@
+"""Reading articles from paths, folders or stdin, with clear errors.
+
+HTML pages are converted to text with a real HTML parser (selectolax) when
+asked (``html=True``) or detected, never scored as raw markup.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.errors import InputError
+from model.text import decode_bytes
+
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".html", ".htm")
+_HTML_RE = re.compile(r"^\s*(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
+_TAG_RE = re.compile(r"</?(p|div|span|a|br|h[1-6]|li|ul|table|script|style)\b[^>]*>", re.IGNORECASE)
+_BLOCK_TAGS = "h1, h2, h3, h4, h5, h6, p, li, blockquote, figcaption, pre, td"
+
+
+@dataclass
+class Article:
+    """One input article: where it came from and its decoded text."""
+
+    name: str
+    text: str
+
+
+def looks_like_html(text: str) -> bool:
+    """True for a whole HTML page or text dominated by markup tags."""
+    if _HTML_RE.match(text):
+        return True
+    tags = len(_TAG_RE.findall(text[:20000]))
+    return tags >= 5 and tags > len(text[:20000].split()) / 10
+
+
+def html_to_text(html: str) -> str:
+    """Visible article text of an HTML page: one block element per paragraph."""
+    from selectolax.parser import HTMLParser
+
+    tree = HTMLParser(html)
+    for node in tree.css("script, style, noscript, nav, header, footer, aside, form, svg, template"):
+        node.decompose()
+    root = tree.body or tree.root
+    if root is None:
+        return ""
+    blocks = [" ".join(n.text(separator=" ").split()) for n in root.css(_BLOCK_TAGS)
+              if not n.css_first(_BLOCK_TAGS)]  # innermost blocks only: no text twice
+    blocks = [b for b in blocks if b]
+    if not blocks:
+        blocks = [" ".join(root.text(separator=" ").split())]
+    title = tree.css_first("title")
+    if title and title.text().strip() and (not blocks or title.text().strip() not in blocks[0]):
+        blocks.insert(0, " ".join(title.text().split()))
+    return "\n\n".join(blocks)
+
+
+def _prepare(name: str, data: bytes, html: bool | None) -> Article:
+    if not data.strip():
+        raise InputError(f"{name}: is empty")
+    text = decode_bytes(data, name)
+    if not text.strip():
+        raise InputError(f"{name}: holds only whitespace")
+    if html or (html is None and looks_like_html(text)):
+        text = html_to_text(text)
+        if not text.strip():
+            raise InputError(f"{name}: HTML page without article text")
+    return Article(name, text)
+
+
+def read_articles(paths: list[str], html: bool | None = None) -> list[Article]:
+    """Articles from files, folders (their text/HTML files, sorted) or ``-`` (stdin).
+
+    ``html``: True to always extract text from HTML, False never, None to detect.
+    """
+    if not paths:
+        raise InputError("no input given: pass a file, a folder or - for stdin")
+    articles = []
+    for raw in paths:
+        if raw == "-":
+            articles.append(_prepare("<stdin>", sys.stdin.buffer.read(), html))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+            if not files:
+                raise InputError(f"{path}: folder holds no text files ({', '.join(TEXT_SUFFIXES)})")
+            articles += [_prepare(str(p), _read(p), html) for p in files]
+        else:
+            articles.append(_prepare(str(path), _read(path), html))
+    return articles
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
