@@ -58,7 +58,7 @@ def html_to_text(html: str) -> str:
 
 
 def _prepare(name: str, data: bytes, html: bool | None) -> Article:
-    if not data.strip():
+    if not data:
         raise InputError(f"{name}: is empty")
     text = decode_bytes(data, name)
     if not text.strip():
