@@ -54,6 +54,14 @@ def main() -> None:
     args = parser.parse_args()
     first = _read(sorted(args.labels.glob("*.jsonl")))
     second = _read(sorted(args.qc.glob("relabel_pass2*.jsonl")))
+    # Agreement is between the two *original* passes: undo adjudication edits.
+    adjudication = args.qc / "adjudication.jsonl"
+    if adjudication.exists():
+        for line in adjudication.read_text(encoding="utf-8").splitlines():
+            a = json.loads(line)
+            key = (a["doc_id"], int(a["sent_index"]))
+            if key in first:
+                first[key] = dict(first[key], **{a["task"]: a["first"]})
     report = agreement(first, second)
     args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for task in TASKS:

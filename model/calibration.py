@@ -8,28 +8,32 @@ from __future__ import annotations
 
 import torch
 
+T_MIN, T_MAX = 0.05, 20.0
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 200) -> float:
-    """The temperature minimising the NLL of ``labels`` ``(N,)`` under ``logits / T`` ``(N, C)``.
 
-    Rows with label ``-1`` are ignored.  Returns 1.0 when nothing is labelled.
+def _nll(logits: torch.Tensor, labels: torch.Tensor, temperature: float) -> float:
+    return float(torch.nn.functional.cross_entropy(logits / temperature, labels))
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The temperature in ``[0.05, 20]`` minimising the NLL of ``labels`` ``(N,)`` under ``logits / T`` ``(N, C)``.
+
+    A bounded scalar search on ``log T`` (scipy) rather than gradient steps,
+    which can diverge on tiny or separable dev sets.  Rows with label ``-1``
+    are ignored; returns 1.0 when nothing is labelled.
     """
+    import math
+
+    from scipy.optimize import minimize_scalar
+
     keep = labels >= 0
     logits, labels = logits[keep].detach().float(), labels[keep]
     if len(labels) == 0:
         return 1.0
-    log_t = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=max_iter)
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def closure():
-        opt.zero_grad()
-        loss = loss_fn(logits / log_t.exp(), labels)
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    return float(log_t.detach().exp().clamp(0.05, 20.0))
+    res = minimize_scalar(lambda log_t: _nll(logits, labels, math.exp(log_t)),
+                          bounds=(math.log(T_MIN), math.log(T_MAX)), method="bounded")
+    t = math.exp(res.x)
+    return t if math.isfinite(t) and _nll(logits, labels, t) <= _nll(logits, labels, 1.0) else 1.0
 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -185,12 +185,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (typer.Abort,):
         sys.exit(EXIT_FAILURE)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(EXIT_BAD_INPUT if isinstance(exc, click.UsageError) else exc.exit_code)
+    except typer.TyperException as exc:  # usage errors from typer's (vendored) click
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code)
+    except Exception as exc:  # anything unexpected: still one line
         if debug:
             raise
         _stderr().print(f"[red]error[/]: internal error ({type(exc).__name__}: {exc}); "

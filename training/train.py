@@ -34,10 +34,10 @@ from model.persist import EncoderSpec, build_network, load_tokenizer, save_model
 class TrainConfig:
     """Training hyper-parameters (saved into the model card and config)."""
 
-    epochs: int = 6
+    epochs: int = 5
     patience: int = 2  # epochs without dev improvement before stopping
     lr: float = 1e-3  # heads and context layer
-    lora_lr: float = 5e-4
+    lora_lr: float = 1e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     max_batch_sentences: int = 32
