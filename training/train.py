@@ -34,7 +34,7 @@ from model.persist import EncoderSpec, build_network, load_tokenizer, save_model
 class TrainConfig:
     """Training hyper-parameters (saved into the model card and config)."""
 
-    epochs: int = 5
+    epochs: int = 7
     patience: int = 2  # epochs without dev improvement before stopping
     lr: float = 1e-3  # heads and context layer
     lora_lr: float = 1e-3

@@ -1,0 +1,84 @@
+"""Render an HTML report in real headless Chromium: check it and take a screenshot.
+
+Checks that every sentence of the article is shown in the rendered page, and
+that no script ran (the page's Content-Security-Policy forbids scripts and
+the article text is escaped).  Used by tests/test_html.py and to make the
+README screenshot:
+
+    python -m eval.render_check seeds/belgorod-legion-raid.txt --screenshot docs/report-screenshot.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str | None:
+    """Path of a Chromium binary, or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _run(args: list[str], timeout: int = 120) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+                              capture_output=True, text=True, timeout=timeout)
+
+
+def rendered_dom(html_path: Path) -> str:
+    """The DOM after Chromium loaded the page (scripts, if any could run, have run)."""
+    return _run(["--dump-dom", html_path.resolve().as_uri()]).stdout
+
+
+def visible_text(html_path: Path) -> str:
+    """The text Chromium lays out, via its DOM dump with tags removed."""
+    from selectolax.parser import HTMLParser
+
+    tree = HTMLParser(rendered_dom(html_path))
+    body = tree.body
+    return " ".join(body.text(separator=" ").split()) if body else ""
+
+
+def screenshot(html_path: Path, out: Path, width: int = 1200, height: int = 1600) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _run([f"--screenshot={out.resolve()}", f"--window-size={width},{height}", "--hide-scrollbars",
+          html_path.resolve().as_uri()])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("article", type=Path)
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--screenshot", type=Path, default=None)
+    args = parser.parse_args()
+    if chromium() is None:
+        raise SystemExit("chromium not found: apt-get install chromium")
+    from model.api import load_model
+
+    result = load_model(args.model).score(args.article.read_text(encoding="utf-8"), name=str(args.article))
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(result.to_html(), encoding="utf-8")
+        text = visible_text(page)
+        missing = [s.index for s in result.sentences if " ".join(s.text.split()) not in text]
+        print(f"{len(result.sentences) - len(missing)} of {len(result.sentences)} sentences shown"
+              + (f"; missing: {missing}" if missing else ""))
+        if args.screenshot:
+            screenshot(page, args.screenshot)
+            print(f"screenshot: {args.screenshot}")
+    if missing:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
