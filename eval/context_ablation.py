@@ -1,11 +1,13 @@
 """Context ablation: does reading a sentence's neighbours help, and which way?
 
-A cheap, controlled probe: the pretrained MiniLM encoder is frozen, sentence
-vectors are computed once, and only the context layer + heads are trained for
-each context mode (``none``, ``neighbours``, ``bigru``) over several seeds.
-Differences between modes are then due to context alone.
+A cheap, controlled probe: an encoder is frozen (the pretrained MiniLM, or
+with ``--model`` the fine-tuned encoder of a credscore model), sentence
+vectors are computed once, and only a fresh context layer + heads are trained
+for each context mode (``none``, ``neighbours``, ``bigru``) over several
+seeds. Differences between modes are then due to context alone.
 
     python -m eval.context_ablation --seeds 3 --output eval/reports/context_ablation.json
+    python -m eval.context_ablation --model model/weights --epochs 15 --output eval/reports/context_ablation_finetuned.json
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def _doc_batches(lengths, rng, max_sents=64):
         yield batch
 
 
-def train_probe(mode, train, dev, seed, epochs=40):
+def train_probe(mode, train, dev, seed, epochs):
     torch.manual_seed(seed)
     rng = random.Random(seed)
     emb, lengths, targets = train
@@ -110,19 +112,27 @@ def main() -> None:
     parser.add_argument("--test", default="seeds/test.jsonl")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--output", type=Path, default=Path("eval/reports/context_ablation.json"))
+    parser.add_argument("--model", type=Path, default=None, help="use this model's fine-tuned encoder")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--modes", nargs="+", default=list(CONTEXT_MODES))
     args = parser.parse_args()
     torch.set_num_threads(2)
-    encoder = build_base_encoder(EncoderSpec())
     from model.network import CredscoreNetwork
 
-    predictor = Predictor(CredscoreNetwork(encoder, NetworkConfig(context="none")).eval(), load_tokenizer())
+    if args.model:
+        from model.persist import load_model_dir
+
+        network = load_model_dir(args.model).network
+    else:
+        network = CredscoreNetwork(build_base_encoder(EncoderSpec()), NetworkConfig(context="none")).eval()
+    predictor = Predictor(network, load_tokenizer())
     splits = {name: embed_split(predictor, load_rows([path])) for name, path in
               (("train", args.train), ("dev", args.dev), ("test", args.test))}
-    results = {}
-    for mode in CONTEXT_MODES:
+    results = {"encoder": str(args.model or "pretrained MiniLM (frozen)"), "epochs": args.epochs}
+    for mode in args.modes:
         runs = []
         for seed in range(args.seeds):
-            probe = train_probe(mode, splits["train"], splits["dev"], seed)
+            probe = train_probe(mode, splits["train"], splits["dev"], seed, args.epochs)
             runs.append({"seed": seed, "dev": evaluate(probe, splits["dev"]), "test": evaluate(probe, splits["test"])})
         summary = {f"{split}_{t}": (float(np.mean([r[split][t] for r in runs])), float(np.std([r[split][t] for r in runs])))
                    for split in ("dev", "test") for t in TASKS}

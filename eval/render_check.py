@@ -42,7 +42,7 @@ def rendered_dom(html_path: Path) -> str:
 
 def visible_text(html_path: Path) -> str:
     """The text Chromium lays out, via its DOM dump with tags removed."""
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
     tree = HTMLParser(rendered_dom(html_path))
     body = tree.body

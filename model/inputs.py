@@ -38,7 +38,7 @@ def looks_like_html(text: str) -> bool:
 
 def html_to_text(html: str) -> str:
     """Visible article text of an HTML page: one block element per paragraph."""
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
     tree = HTMLParser(html)
     for node in tree.css("script, style, noscript, nav, header, footer, aside, form, svg, template"):
@@ -46,8 +46,8 @@ def html_to_text(html: str) -> str:
     root = tree.body or tree.root
     if root is None:
         return ""
-    blocks = [" ".join(n.text(separator=" ").split()) for n in root.css(_BLOCK_TAGS)
-              if not n.css_first(_BLOCK_TAGS)]  # innermost blocks only: no text twice
+    # Innermost blocks only, so no text appears twice (a node's css() includes itself).
+    blocks = [" ".join(n.text().split()) for n in root.css(_BLOCK_TAGS) if len(n.css(_BLOCK_TAGS)) == 1]
     blocks = [b for b in blocks if b]
     if not blocks:
         blocks = [" ".join(root.text(separator=" ").split())]

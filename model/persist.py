@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.errors import ModelLoadError
+from model.io import atomic_directory
 from model.labels import TASKS
 from model.network import CredscoreNetwork, NetworkConfig
 
@@ -129,33 +127,13 @@ class LoadedModel:
     path: Path
 
 
-@contextmanager
-def _atomic_dir(target: Path):
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield tmp
-        backup = None
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old")
-            shutil.rmtree(backup, ignore_errors=True)
-            os.replace(target, backup)
-        os.replace(tmp, target)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 def save_model_dir(network: CredscoreNetwork, spec: EncoderSpec, temperatures: dict[str, float],
                    target: Path, meta: dict, model_card: str = "") -> None:
     """Write a complete model directory at ``target`` atomically."""
     from peft import get_peft_model_state_dict
     from safetensors.torch import save_file
 
-    with _atomic_dir(Path(target)) as tmp:
+    with atomic_directory(Path(target)) as tmp:
         encoder = network.encoder
         if spec.kind == "package":
             state = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(encoder).items()}
@@ -176,7 +154,8 @@ def save_model_dir(network: CredscoreNetwork, spec: EncoderSpec, temperatures: d
             (tmp / "MODEL_CARD.md").write_text(model_card, encoding="utf-8")
 
 
-def _read_json(path: Path) -> dict:
+def read_json(path: Path) -> dict:
+    """A model directory's JSON file; :class:`ModelLoadError` naming it if missing or corrupted."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -208,7 +187,7 @@ def load_model_dir(path: Path | str) -> LoadedModel:
     for name in REQUIRED_FILES:
         if not (path / name).exists():
             raise ModelLoadError(f"model file missing: {path / name}")
-    meta = _read_json(path / "config.json")
+    meta = read_json(path / "config.json")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelLoadError(f"{path / 'config.json'}: unsupported format_version {meta.get('format_version')!r}")
     if meta.get("labels") != {t: list(l) for t, l in TASKS.items()}:
@@ -218,7 +197,7 @@ def load_model_dir(path: Path | str) -> LoadedModel:
         spec = EncoderSpec(**meta["encoder"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(f"{path / 'config.json'}: bad network or encoder section ({exc})") from None
-    temperatures = _read_json(path / "calibration.json").get("temperature", {})
+    temperatures = read_json(path / "calibration.json").get("temperature", {})
     heads = _read_safetensors(path / "heads.safetensors")
 
     if spec.kind == "package":

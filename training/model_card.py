@@ -28,7 +28,10 @@ credscore annotation guide.
 |---|---|---|---|
 {% for h in tr.history %}| {{ h.epoch }} | {{ '%.4f' % h.train_loss }} | {{ '%.3f' % h.dev_macro_f1_attribution }} | {{ '%.3f' % h.dev_macro_f1_hedging }} |
 {% endfor %}
-{% if meta.get('evaluation') %}
+{% if meta.get('inference') %}
+## Inference
+{{ meta['inference'].get('note', '') }} Fast path (int8 dynamic quantisation of the encoder) used by default: {{ 'yes' if meta['inference'].get('fast_path') else 'no' }}.
+{% endif %}{% if meta.get('evaluation') %}
 ## Evaluation
 {{ meta['evaluation'] }}
 {% endif %}
@@ -55,3 +58,25 @@ def render_model_card(meta: dict) -> str:
                 if enc["kind"] == "package" else f"randomly initialised BERT {enc['bert_config']}")
     env = Environment(autoescape=False, trim_blocks=False)
     return env.from_string(_TEMPLATE).render(meta=meta, tr=tr, cfg=cfg, net=cfg["network"], enc_desc=enc_desc)
+
+
+def update_model_card(model_dir, evaluation_md: str | None = None, inference: dict | None = None) -> None:
+    """Add measured evaluation text and inference settings to a saved model, rewriting its card.
+
+    Writes ``config.json`` and ``MODEL_CARD.md`` atomically (file by file).
+    """
+    import json
+    from pathlib import Path
+
+    from model.io import atomic_output
+
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    if evaluation_md is not None:
+        meta["evaluation"] = evaluation_md
+    if inference is not None:
+        meta["inference"] = inference
+    with atomic_output(model_dir / "config.json") as fh:
+        fh.write(json.dumps(meta, indent=2) + "\n")
+    with atomic_output(model_dir / "MODEL_CARD.md") as fh:
+        fh.write(render_model_card(meta))

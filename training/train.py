@@ -238,9 +238,9 @@ class Trainer:
             from peft import set_peft_model_state_dict
             from safetensors.torch import load_file
 
-            from model.persist import _read_json
+            from model.persist import read_json
 
-            saved = _read_json(Path(init_from) / "config.json")
+            saved = read_json(Path(init_from) / "config.json")
             if NetworkConfig.from_dict(saved["network"]) != cfg.network:
                 self.log("note: using the network configuration of the model in --init-from")
                 cfg.network = NetworkConfig.from_dict(saved["network"])
@@ -293,7 +293,7 @@ class Trainer:
         """Weights, best weights and optimiser moments as safetensors; counters as JSON."""
         from safetensors.torch import save_file
 
-        from model.persist import _atomic_dir
+        from model.io import atomic_directory
 
         tensors, steps = {}, {}
         for gi, group in enumerate(optimizer.param_groups):
@@ -304,7 +304,7 @@ class Trainer:
                         tensors[f"{gi}.{pi}.{key}"] = st[key].contiguous()
                 if "step" in st:
                     steps[f"{gi}.{pi}"] = float(st["step"])
-        with _atomic_dir(ckpt) as tmp:
+        with atomic_directory(ckpt) as tmp:
             save_file(self._trainable_state(network), str(tmp / "current.safetensors"))
             save_file({k: v.contiguous() for k, v in best["state"].items()}, str(tmp / "best.safetensors"))
             if tensors:

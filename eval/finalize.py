@@ -1,0 +1,114 @@
+"""Measure a freshly trained model and make it the shipped default.
+
+Steps (each measured in this one run, numbers written to eval/reports/):
+1. copy the model directory to model/weights (atomically);
+2. side-by-side comparison on seeds/test.jsonl and on seeds/dev.jsonl
+   (baselines, transformer fp32, transformer int8);
+3. decide the default inference path: int8 when its test macro-F1 (mean of
+   both heads) is within 1 point of fp32;
+4. expected calibration error before (T=1) and after temperature scaling;
+5. document-level bootstrap 95 % intervals of the test macro-F1;
+6. write the evaluation into config.json and MODEL_CARD.md.
+
+    python -m eval.finalize runs/final7_seed13
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from eval.metrics import expected_calibration_error, macro_f1
+from eval.report import comparison_table, compare, gold_indices, predict_rows
+from model.io import atomic_directory, atomic_output
+from model.labels import TASKS
+from model.persist import DEFAULT_MODEL_DIR
+from training.data import load_rows
+from training.model_card import update_model_card
+
+
+def install(src: Path, dst: Path = DEFAULT_MODEL_DIR) -> None:
+    """Copy the model directory ``src`` over ``dst`` atomically."""
+    with atomic_directory(dst) as tmp:
+        shutil.copytree(src, tmp, dirs_exist_ok=True)
+
+
+def calibration_report(model_dir: Path, data: Path) -> dict:
+    """ECE per head with the fitted temperatures and with T = 1 (uncalibrated)."""
+    from model.api import load_model
+
+    rows = load_rows([data])
+    model = load_model(model_dir, fast=False)
+    fitted = dict(model.predictor.temperatures)
+    out = {}
+    for label, temps in (("after", fitted), ("before", {t: 1.0 for t in TASKS})):
+        model.predictor.temperatures = temps
+        ordered, scores = predict_rows(model, rows)
+        out[label] = {t: expected_calibration_error(scores[t][gold_indices(ordered, t) >= 0],
+                                                    gold_indices(ordered, t)[gold_indices(ordered, t) >= 0])
+                      for t in TASKS}
+    out["temperatures"] = fitted
+    return out
+
+
+def bootstrap_macro_f1(model_dir: Path, data: Path, fast: bool, n: int = 1000, seed: int = 0) -> dict:
+    """95 % interval of macro-F1 per head, resampling whole documents."""
+    from model.api import load_model
+
+    rows = load_rows([data])
+    ordered, scores = predict_rows(load_model(model_dir, fast=fast), rows)
+    doc_ids = np.array([r["doc_id"] for r in ordered])
+    docs = sorted(set(doc_ids))
+    index = {d: np.where(doc_ids == d)[0] for d in docs}
+    rng = np.random.default_rng(seed)
+    out = {}
+    for task, labels in TASKS.items():
+        y, p = gold_indices(ordered, task), scores[task].argmax(1)
+        vals = []
+        for _ in range(n):
+            idx = np.concatenate([index[d] for d in rng.choice(docs, len(docs))])
+            keep = y[idx] >= 0
+            vals.append(macro_f1(y[idx][keep], p[idx][keep], len(labels)))
+        out[task] = [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--reports", type=Path, default=Path("eval/reports"))
+    args = parser.parse_args()
+    install(args.model)
+    test = compare(Path("seeds/train.jsonl"), Path("seeds/test.jsonl"), DEFAULT_MODEL_DIR, args.reports / "test")
+    dev = compare(Path("seeds/train.jsonl"), Path("seeds/dev.jsonl"), DEFAULT_MODEL_DIR, args.reports / "dev")
+    mean = lambda res: np.mean([res[t]["macro_f1"] for t in TASKS])
+    gap = mean(test["transformer_fp32"]) - mean(test["transformer_fast"])
+    fast = bool(gap <= 0.01)
+    calib = calibration_report(DEFAULT_MODEL_DIR, Path("seeds/dev.jsonl"))
+    calib_test = calibration_report(DEFAULT_MODEL_DIR, Path("seeds/test.jsonl"))
+    ci = bootstrap_macro_f1(DEFAULT_MODEL_DIR, Path("seeds/test.jsonl"), fast=fast)
+    summary = {"fast_path_default": fast, "fp32_minus_int8_mean_macro_f1_test": gap,
+               "calibration_dev": calib, "calibration_test": calib_test, "test_macro_f1_95ci_default_path": ci}
+    with atomic_output(args.reports / "finalize.json") as fh:
+        json.dump(summary, fh, indent=2)
+    evaluation = "\n".join([
+        "Test split (`seeds/test.jsonl`, 22 documents, 650 sentences), measured by `python -m eval.finalize`:", "",
+        comparison_table(test, Path("seeds/test.jsonl")), "",
+        f"Document-bootstrap 95 % interval of test macro-F1 ({'int8' if fast else 'fp32'} path): "
+        + ", ".join(f"{t} [{lo:.3f}, {hi:.3f}]" for t, (lo, hi) in ci.items()), "",
+        "Dev split (584 sentences):", "", comparison_table(dev, Path("seeds/dev.jsonl")), "",
+        "Expected calibration error (10 bins), before -> after temperature scaling: "
+        + "; ".join(f"{t}: dev {calib['before'][t]:.3f} -> {calib['after'][t]:.3f}, "
+                    f"test {calib_test['before'][t]:.3f} -> {calib_test['after'][t]:.3f}" for t in TASKS),
+    ])
+    note = (f"int8 minus fp32 mean test macro-F1: {-gap:+.4f} (default int8 when within 1 point).")
+    update_model_card(DEFAULT_MODEL_DIR, evaluation, {"fast_path": fast, "note": note})
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
