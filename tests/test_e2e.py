@@ -35,9 +35,9 @@ def test_sample_article_against_the_guide(shipped):
     assert [s.text for s in result.sentences] == [g["text"] for g in gold]
     att = sum(s.attribution.label == g["attribution"] for s, g in zip(result.sentences, gold))
     hed = sum(s.hedging.label == g["hedging"] for s, g in zip(result.sentences, gold))
-    # Measured: see the README; a model that lost its training would score near chance (~3 of 16).
-    assert att >= ATT_MIN, f"attribution agrees on {att} of {len(gold)}"
-    assert hed >= HED_MIN, f"hedging agrees on {hed} of {len(gold)}"
+    # A model that lost its training would agree near chance (about 3 of 16 for attribution).
+    assert att >= 6, f"attribution agrees on {att} of {len(gold)}"  # measured 8 of 16
+    assert hed >= 11, f"hedging agrees on {hed} of {len(gold)}"  # measured 13 of 16
 
 
 def test_readme_python_example_runs():
