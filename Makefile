@@ -31,7 +31,7 @@ train: setup
 	$(VENV)/bin/credscore train seeds/train.jsonl seeds/mapped --dev seeds/dev.jsonl --output model/weights
 
 eval: setup
-	$(PY) -m eval.report --output eval/reports
+	$(PY) -m eval.report --output eval/reports/test
 
 bench: setup
 	$(PY) -m eval.bench --output eval/reports/bench.json

@@ -8,8 +8,8 @@ confusion matrices and ECE per head), ``report.md`` and PNG plots
 ``python -m eval.report`` (``make eval``) evaluates the majority, lexicon and
 TF-IDF + LR baselines (fitted on seeds/train.jsonl) and the transformer in
 fp32 and on its fast path on seeds/test.jsonl, writes one table
-(eval/reports/comparison.md/.json), and runs the external checks
-(:mod:`eval.external`).
+(eval/reports/test/comparison.md/.json), and runs the external checks
+(:mod:`eval.external`, eval/reports/external.json).
 """
 
 from __future__ import annotations
@@ -194,7 +194,8 @@ def main() -> None:
     parser.add_argument("--train", type=Path, default=Path("seeds/train.jsonl"))
     parser.add_argument("--test", type=Path, default=Path("seeds/test.jsonl"))
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--output", type=Path, default=Path("eval/reports"))
+    parser.add_argument("--output", type=Path, default=Path("eval/reports/test"))
+    parser.add_argument("--external-output", type=Path, default=Path("eval/reports"))
     parser.add_argument("--skip-external", action="store_true")
     args = parser.parse_args()
     summary = compare(args.train, args.test, args.model, args.output)
@@ -202,7 +203,7 @@ def main() -> None:
     if not args.skip_external:
         from eval.external import run_external
 
-        print(json.dumps(run_external(args.model, args.output), indent=2))
+        print(json.dumps(run_external(args.model, args.external_output), indent=2))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -98,14 +97,11 @@ class CredscoreModel:
 
     def __init__(self, path: Path | str | None = None, fast: bool | None = None,
                  batch_size: int = DEFAULT_BATCH_SIZE):
-        import torch
-
         loaded = load_model_dir(path or DEFAULT_MODEL_DIR)
         self.path = loaded.path
         self.meta = loaded.meta
         self.fast = bool(loaded.meta.get("inference", {}).get("fast_path", False)) if fast is None else fast
         network = quantize_encoder(loaded.network) if self.fast else loaded.network
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         self.predictor = Predictor(network, load_tokenizer(), loaded.temperatures, batch_size)
 
     @property
