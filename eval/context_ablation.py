@@ -49,7 +49,6 @@ def embed_split(predictor: Predictor, rows: list[dict]):
 
 
 def _doc_batches(lengths, rng, max_sents=64):
-    starts = np.cumsum([0] + lengths[:-1])
     order = list(range(len(lengths)))
     rng.shuffle(order)
     batch, size = [], 0

@@ -19,7 +19,7 @@ from model import __version__
 from model.errors import InputError
 from model.labels import ATTRIBUTION_LABELS, HEDGING_LABELS, TASKS
 from model.persist import DEFAULT_MODEL_DIR, load_model_dir, load_tokenizer
-from model.predictor import DEFAULT_BATCH_SIZE, Predictor, Probabilities, TruncationWarning, quantize_encoder
+from model.predictor import DEFAULT_BATCH_SIZE, Predictor, Probabilities, quantize_encoder
 from model.profile import Profile, ScoringConfig, build_profile
 from model.text import Sentence, looks_english, split_sentences
 
@@ -154,4 +154,4 @@ def load_model(path: Path | str | None = None, fast: bool | None = None,
 
 
 __all__ = ["ATTRIBUTION_LABELS", "HEDGING_LABELS", "ArticleScore", "CredscoreModel", "LabelPrediction",
-           "ScoringConfig", "SentencePrediction", "load_model", "TruncationWarning"]
+           "ScoringConfig", "SentencePrediction", "load_model"]

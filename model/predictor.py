@@ -19,10 +19,6 @@ from model.network import CredscoreNetwork
 DEFAULT_BATCH_SIZE = 64
 
 
-class TruncationWarning(UserWarning):
-    """Some sentences were longer than the model reads and were truncated."""
-
-
 @dataclass
 class Probabilities:
     """Calibrated class probabilities for ``N`` sentences in document order.

@@ -30,7 +30,7 @@ _BINARY_MAGIC: tuple[bytes, ...] = (
 )
 
 
-class EncodingWarning_(UserWarning):
+class DecodingFallbackWarning(UserWarning):
     """Input was not valid UTF-8 and was decoded with a fallback codec."""
 
 
@@ -67,7 +67,7 @@ def decode_bytes(data: bytes, name: str = "input") -> str:
         raise InputError(
             f"{name}: is neither UTF-8 nor cp1252 text; re-save it as UTF-8"
         ) from None
-    warnings.warn(f"{name}: not valid UTF-8, decoded as cp1252", EncodingWarning_, stacklevel=2)
+    warnings.warn(f"{name}: not valid UTF-8, decoded as cp1252", DecodingFallbackWarning, stacklevel=2)
     return text
 
 
