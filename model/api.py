@@ -110,9 +110,12 @@ class CredscoreModel:
         return {"name": self.meta.get("name", self.path.name), "version": self.meta.get("version", "unversioned"),
                 "credscore": __version__, "fast_path": self.fast}
 
-    def predict_documents(self, documents: list[list[str]]) -> Probabilities:
-        """Calibrated probabilities for documents given as lists of sentences."""
-        return self.predictor.predict_documents(documents)
+    def predict_documents(self, documents: list[list[str]], progress=None) -> Probabilities:
+        """Calibrated probabilities for documents given as lists of sentences.
+
+        ``progress(done, total)``, if given, is called as sentences are encoded.
+        """
+        return self.predictor.predict_documents(documents, progress)
 
     def predict(self, sentences: list[str], context: str = "document") -> list[SentencePrediction]:
         """Labels of ``sentences``.
@@ -129,15 +132,20 @@ class CredscoreModel:
         return [SentencePrediction(i + 1, s, None, None, **_label_predictions(probs, i))
                 for i, s in enumerate(sentences)]
 
-    def score(self, text: str, scoring: ScoringConfig | None = None, name: str | None = None) -> ArticleScore:
-        """Split ``text`` into sentences, label them and build the reliability profile."""
+    def score(self, text: str, scoring: ScoringConfig | None = None, name: str | None = None,
+              progress=None) -> ArticleScore:
+        """Split ``text`` into sentences, label them and build the reliability profile.
+
+        ``progress(done, total)``, if given, is called as sentences are encoded
+        (the CLI shows a progress bar for long articles).
+        """
         notes = []
         sentences: list[Sentence] = split_sentences(text)
         if not sentences:
             raise InputError(f"{name or 'input'}: no sentences found")
         if not looks_english(text):
             notes.append("the text does not look like English; the model is trained on English news")
-        probs = self.predict_documents([[s.text for s in sentences]])
+        probs = self.predict_documents([[s.text for s in sentences]], progress)
         if probs.truncated:
             notes.append(f"{probs.truncated} sentence(s) longer than {self.predictor.network.config.max_length} "
                          "tokens were truncated")

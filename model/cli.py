@@ -103,16 +103,30 @@ def score(
         sys.stdout.write(text)
 
 
+LONG_ARTICLE_SENTENCES = 500  # above this, a progress bar counts sentences
+
+
 def _score_all(model, articles, scoring, progress: bool):
-    if not progress:
-        return [model.score(a.text, scoring, name=a.name) for a in articles]
+    """Score every article; a bar over articles when there are several, over sentences when one is long."""
     from rich.progress import Progress
 
     results = []
     with Progress(console=_stderr(), transient=True) as bar:
-        task = bar.add_task("scoring", total=len(articles))
+        task = bar.add_task("scoring", total=len(articles), visible=progress)
         for a in articles:
-            results.append(model.score(a.text, scoring, name=a.name))
+            sentences_task = None
+
+            def advance(done: int, total: int) -> None:
+                nonlocal sentences_task
+                if total < LONG_ARTICLE_SENTENCES:
+                    return
+                if sentences_task is None:
+                    sentences_task = bar.add_task(f"{a.name}: sentences", total=total)
+                bar.update(sentences_task, completed=done)
+
+            results.append(model.score(a.text, scoring, name=a.name, progress=advance))
+            if sentences_task is not None:
+                bar.remove_task(sentences_task)
             bar.advance(task)
     return results
 
@@ -172,7 +186,9 @@ def main() -> None:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
-        app(standalone_mode=False)
+        # Without standalone mode typer returns, rather than raises, the exit
+        # code of typer.Exit, and turns Ctrl-C into exit code 130.
+        returned = app(standalone_mode=False)
     except CredscoreError as exc:
         if debug:
             raise
@@ -194,7 +210,10 @@ def main() -> None:
         _stderr().print(f"[red]error[/]: internal error ({type(exc).__name__}: {exc}); "
                         "set CREDSCORE_DEBUG=1 for details", highlight=False, soft_wrap=True)
         sys.exit(EXIT_FAILURE)
-    sys.exit(0)
+    code = returned if isinstance(returned, int) else 0
+    if code == 130:
+        _stderr().print("[red]interrupted[/]: nothing was written")
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ padding), then put back in document order for the context layer and heads.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +18,11 @@ from model.labels import TASKS
 from model.network import CredscoreNetwork
 
 DEFAULT_BATCH_SIZE = 64
+#: Sentences tokenised and length-sorted together; bounds the memory of token ids.
+CHUNK_SENTENCES = 4096
+
+#: ``progress(done, total)``: sentences encoded so far, out of all.
+ProgressFn = Callable[[int, int], None]
 
 
 @dataclass
@@ -76,33 +82,47 @@ class Predictor:
         return ids, truncated
 
     @torch.inference_mode()
-    def embed(self, sentences: list[str]) -> tuple[torch.Tensor, int]:
-        """Sentence vectors ``(N, H)`` in input order, and the count of truncated sentences."""
-        ids, truncated = self._tokenize(sentences)
-        order = np.argsort([len(x) for x in ids], kind="stable")
+    def embed(self, sentences: list[str], progress: ProgressFn | None = None) -> tuple[torch.Tensor, int]:
+        """Sentence vectors ``(N, H)`` in input order, and the count of truncated sentences.
+
+        Works through the input in chunks of :data:`CHUNK_SENTENCES`, so token
+        ids and padded batches are held for one chunk at a time whatever the
+        article's length; only the ``(N, H)`` vectors grow with it.  ``progress``
+        is called as ``progress(done, total)`` after every batch.
+        """
         hidden = self.network.encoder.config.hidden_size
-        out = torch.empty(len(ids), hidden)
-        pad_id = self.tokenizer.pad_token_id
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
-            width = max(len(ids[i]) for i in idx)
-            batch = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                batch[row, : len(ids[i])] = torch.tensor(ids[i])
-                mask[row, : len(ids[i])] = 1
-            out[torch.as_tensor(idx)] = self.network.embed(batch, mask).float()
+        out = torch.empty(len(sentences), hidden)
+        truncated = 0
+        for chunk_start in range(0, len(sentences), CHUNK_SENTENCES):
+            chunk = sentences[chunk_start:chunk_start + CHUNK_SENTENCES]
+            ids, n_trunc = self._tokenize(chunk)
+            truncated += n_trunc
+            order = np.argsort([len(x) for x in ids], kind="stable")
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start:start + self.batch_size]
+                out[torch.as_tensor(idx) + chunk_start] = self._embed_batch([ids[i] for i in idx])
+                if progress is not None:
+                    progress(min(chunk_start + start + len(idx), len(sentences)), len(sentences))
         return out, truncated
 
+    def _embed_batch(self, seqs: list[list[int]]) -> torch.Tensor:
+        width = max(len(x) for x in seqs)
+        batch = torch.full((len(seqs), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for row, seq in enumerate(seqs):
+            batch[row, : len(seq)] = torch.tensor(seq)
+            mask[row, : len(seq)] = 1
+        return self.network.embed(batch, mask).float()
+
     @torch.inference_mode()
-    def predict_documents(self, documents: list[list[str]]) -> Probabilities:
+    def predict_documents(self, documents: list[list[str]], progress: ProgressFn | None = None) -> Probabilities:
         """Calibrated probabilities for every sentence of ``documents`` (lists of sentences)."""
         documents = [d for d in documents if d]
         flat = [s for doc in documents for s in doc]
         lengths = [len(d) for d in documents]
         if not flat:
             return Probabilities({t: np.zeros((0, len(l))) for t, l in TASKS.items()}, [], 0)
-        emb, truncated = self.embed(flat)
+        emb, truncated = self.embed(flat, progress)
         logits = self.network.classify(emb, lengths)
         scores = {t: apply_temperature(logits[t], self.temperatures.get(t, 1.0)).numpy()
                   for t in TASKS}

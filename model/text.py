@@ -88,11 +88,33 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=False)
 
 
+#: pysbd slows down sharply on very long blocks; longer ones are cut into
+#: windows at a sentence-like boundary (". " + capital) before segmenting.
+MAX_BLOCK_CHARS = 5000
+_WINDOW_CUT_RE = re.compile(r"[.!?][\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]*[A-Z0-9])")
+
+
+def _windows(block: str) -> list[str]:
+    """``block`` cut into pieces of at most about MAX_BLOCK_CHARS, at sentence-like boundaries."""
+    pieces, start = [], 0
+    while len(block) - start > MAX_BLOCK_CHARS:
+        cut = None
+        for m in _WINDOW_CUT_RE.finditer(block, start + MAX_BLOCK_CHARS // 2, start + MAX_BLOCK_CHARS):
+            cut = m.end()
+        if cut is None:  # no boundary: cut at whitespace, or hard
+            space = block.rfind(" ", start + MAX_BLOCK_CHARS // 2, start + MAX_BLOCK_CHARS)
+            cut = space + 1 if space > start else start + MAX_BLOCK_CHARS
+        pieces.append(block[start:cut])
+        start = cut
+    pieces.append(block[start:])
+    return pieces
+
+
 def _segment_block(block: str) -> list[str]:
     """pysbd segments of one block, in order, whitespace-stripped."""
     if len(block) < 2 or not re.search(r"[.!?]\W*\s", block):
         return [block]  # nothing to split: saves pysbd's cost on headlines
-    return [s for s in (seg.strip() for seg in _segmenter().segment(block)) if s]
+    return [s for piece in _windows(block) for s in (seg.strip() for seg in _segmenter().segment(piece)) if s]
 
 
 def _locate(segments: list[str], block: str, offset: int) -> list[Sentence]:

@@ -117,3 +117,10 @@ def test_train_refuses_bad_data_with_line_number(tmp_path):
     dev = write_jsonl(tmp_path / "dev.jsonl", rows[:1])
     _one_line_error(run("train", str(bad), "--dev", str(dev), "--output", str(tmp_path / "m")), 2,
                     f"{bad}:2: unknown hedging label 'maybe'")
+
+
+def test_html_format_takes_one_article(tmp_path, tiny_model_dir):
+    for i in range(2):
+        (tmp_path / f"a{i}.txt").write_text("The minister said it rained.")
+    _one_line_error(run("score", str(tmp_path), "--format", "html", "--model", str(tiny_model_dir)), 2,
+                    "one article at a time")

@@ -79,3 +79,53 @@ def test_splitter_properties_for_any_text(text):
 def test_splitter_properties_on_punctuation_heavy_text(text):
     sents = split_sentences(text)
     assert "".join("".join(s.text for s in sents).split()) == "".join(text.split())
+
+
+def test_five_megabyte_article_in_chunks_with_progress(tiny_model, monkeypatch):
+    """A 5 MB article is encoded chunk by chunk (bounded token memory) and reports progress."""
+    import model.predictor as predictor
+
+    monkeypatch.setattr(predictor, "CHUNK_SENTENCES", 2048)
+    sentence = "The minister said on Monday that the bridge would reopen next week after repairs. "
+    text = (sentence * (5_000_000 // len(sentence) + 1))[:5_000_000]
+    calls = []
+    chunk_sizes = []
+    real_tokenize = tiny_model.predictor._tokenize
+
+    def spy(chunk):
+        chunk_sizes.append(len(chunk))
+        return real_tokenize(chunk)
+
+    monkeypatch.setattr(tiny_model.predictor, "_tokenize", spy)
+    res = tiny_model.score(text, progress=lambda done, total: calls.append((done, total)))
+    n = len(res.sentences)
+    assert n > 50_000
+    assert max(chunk_sizes) <= 2048 and sum(chunk_sizes) == n  # never all tokens at once
+    assert calls[-1] == (n, n) and len(calls) > 100
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert 0 <= res.profile.reliability <= 100
+
+
+def test_ctrl_c_during_a_long_score_leaves_output_intact(tmp_path, tiny_model_dir):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    article = tmp_path / "long.txt"
+    article.write_text("The minister said the bridge would reopen soon. " * 150_000)  # 7 MB: a long run
+    out = tmp_path / "out.json"
+    out.write_text("previous result\n")
+    proc = subprocess.Popen([sys.executable, "-m", "model.cli", "score", str(article), "--format", "json",
+                             "--output", str(out), "--model", str(tiny_model_dir)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(6)  # well into the run: imports, model load, splitting
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err
+    assert out.read_text() == "previous result\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

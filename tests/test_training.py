@@ -124,3 +124,11 @@ def test_temperature_fitting_reduces_nll():
     assert t > 1.5
     nll = lambda T: torch.nn.functional.nll_loss(apply_temperature(logits, T).log(), labels).item()
     assert nll(t) < nll(1.0)
+
+
+def test_missing_class_in_training_data_is_warned(tmp_path):
+    rows = [dict(r, attribution="unattributed" if i % 2 else "direct_claim") for i, r in enumerate(make_rows(4, 4))]
+    messages = []
+    Trainer(tiny_train_config(epochs=1), log=messages.append).fit(rows[:12], rows[12:], tmp_path / "m")
+    warning = [m for m in messages if m.startswith("warning: training data has no attribution example")]
+    assert warning and "anonymous_source" in warning[0] and "agency" in warning[0]
