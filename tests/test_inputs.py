@@ -120,8 +120,10 @@ def test_ctrl_c_during_a_long_score_leaves_output_intact(tmp_path, tiny_model_di
     out.write_text("previous result\n")
     proc = subprocess.Popen([sys.executable, "-m", "model.cli", "score", str(article), "--format", "json",
                              "--output", str(out), "--model", str(tiny_model_dir)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(15)  # past the imports and model load (slow on a cold machine), inside splitting
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            # A background CI shell may ignore SIGINT, and children inherit that.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(10)  # past the imports and model load (slow on a cold machine), inside splitting
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
