@@ -17,48 +17,22 @@ from pathlib import Path
 from model.errors import DataValidationError, InputError
 from model.io import atomic_output
 from model.labels import TASKS
+from model.validation import iter_jsonl
 
 GROUP_SENTENCES = 512  # sentences predicted per group of documents
 
 
 def index_rows(path: Path) -> tuple[dict[str, array], int]:
     """Validate ``path`` and map each doc_id to the byte offsets of its rows (first-seen order)."""
-    from model.validation import row_problems
-
     offsets: dict[str, array] = {}
-    seen: set[tuple[str, int]] = set()
     problems: list[str] = []
     n = 0
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
-        pos = 0
-        for lineno, raw in enumerate(fh, 1):
-            start, pos = pos, pos + len(raw)
-            if not raw.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                row = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                problems.append(f"{where}: not UTF-8")
-                continue
-            except json.JSONDecodeError as exc:
-                problems.append(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})")
-                continue
-            found = row_problems(row, where, require_provenance=False)
-            if not found:
-                key = (row["doc_id"], row["sent_index"])
-                if key in seen:
-                    found.append(f"{where}: duplicate (doc_id, sent_index) {key}")
-                seen.add(key)
-            if found:
-                problems += found
-                continue
-            offsets.setdefault(row["doc_id"], array("q")).append(start)
-            n += 1
+    for _, start, row, found in iter_jsonl(path, require_provenance=False):
+        if found:
+            problems += found
+            continue
+        offsets.setdefault(row["doc_id"], array("q")).append(start)
+        n += 1
     if problems:
         raise DataValidationError(problems)
     if n == 0:

@@ -5,6 +5,11 @@ Shared by training (``training.data``) and batch prediction (``model.batch``).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from model.errors import InputError
 from model.labels import ANNOTATORS, TASKS
 
 REQUIRED_FIELDS: dict[str, type] = {"doc_id": str, "sent_index": int, "text": str}
@@ -34,3 +39,40 @@ def row_problems(row: object, where: str, require_provenance: bool) -> list[str]
     if annotator is not None and annotator not in ANNOTATORS:
         problems.append(f"{where}: unknown annotator {annotator!r} (expected one of {', '.join(ANNOTATORS)})")
     return problems
+
+
+def iter_jsonl(path: Path, require_provenance: bool) -> Iterator[tuple[int, int, dict | None, list[str]]]:
+    """Stream ``path`` as ``(line_number, byte_offset, row_or_None, problems)`` per non-blank line.
+
+    Each row is parsed and checked with :func:`row_problems`, and a repeated
+    ``(doc_id, sent_index)`` is reported with the line it first appeared on.
+    Memory is constant apart from the set of keys seen.  Raises
+    :class:`InputError` when the file cannot be read or a line is not UTF-8.
+    """
+    seen: dict[tuple[str, int], int] = {}
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
+        pos = 0
+        for lineno, raw in enumerate(fh, 1):
+            start, pos = pos, pos + len(raw)
+            if not raw.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                row = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise InputError(f"{where}: is not UTF-8 text") from None
+            except json.JSONDecodeError as exc:
+                yield lineno, start, None, [f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"]
+                continue
+            problems = row_problems(row, where, require_provenance)
+            if not problems:
+                key = (row["doc_id"], row["sent_index"])
+                if key in seen:
+                    problems.append(f"{where}: duplicate (doc_id, sent_index) {key}, first at line {seen[key]}")
+                else:
+                    seen[key] = lineno
+            yield lineno, start, (row if not problems else None), problems

@@ -13,45 +13,17 @@ ordered by document and sentence.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from model.errors import DataValidationError, InputError
 from model.labels import TASKS
-from model.validation import row_problems
+from model.validation import iter_jsonl
 
 def iter_validated(path: Path, require_provenance: bool = True) -> Iterator[tuple[int, dict | None, list[str]]]:
-    """Yield ``(line_number, row_or_None, problems)`` for each non-blank line.
-
-    Streams the file (constant memory apart from the duplicate-key set).
-    """
-    seen: dict[tuple[str, int], int] = {}
-    try:
-        fh = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
-        try:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{lineno}"
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield lineno, None, [f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"]
-                    continue
-                problems = row_problems(row, where, require_provenance)
-                if not problems:
-                    key = (row["doc_id"], row["sent_index"])
-                    if key in seen:
-                        problems.append(f"{where}: duplicate (doc_id, sent_index) {key}, first at line {seen[key]}")
-                    else:
-                        seen[key] = lineno
-                yield lineno, (row if not problems else None), problems
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: is not UTF-8 text") from None
+    """Yield ``(line_number, row_or_None, problems)`` for each non-blank line (streaming)."""
+    for lineno, _, row, problems in iter_jsonl(path, require_provenance):
+        yield lineno, row, problems
 
 
 def validate_file(path: Path | str, require_provenance: bool = True) -> list[dict]:
