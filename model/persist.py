@@ -164,7 +164,8 @@ def read_json(path: Path) -> dict:
         raise ModelLoadError(f"model file is corrupted: {path} ({exc})") from None
 
 
-def _read_safetensors(path: Path) -> dict:
+def read_safetensors(path: Path) -> dict:
+    """Tensors of a model file; :class:`ModelLoadError` naming it if missing or not safetensors."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -198,19 +199,19 @@ def load_model_dir(path: Path | str) -> LoadedModel:
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(f"{path / 'config.json'}: bad network or encoder section ({exc})") from None
     temperatures = read_json(path / "calibration.json").get("temperature", {})
-    heads = _read_safetensors(path / "heads.safetensors")
+    heads = read_safetensors(path / "heads.safetensors")
 
     if spec.kind == "package":
         from peft import set_peft_model_state_dict
 
-        adapter = _read_safetensors(path / "adapter.safetensors")
+        adapter = read_safetensors(path / "adapter.safetensors")
         encoder = add_lora(build_base_encoder(spec), config)
         result = set_peft_model_state_dict(encoder, adapter)
         if getattr(result, "unexpected_keys", None):
             raise ModelLoadError(f"{path / 'adapter.safetensors'}: does not fit the base encoder")
         encoder = encoder.merge_and_unload()
     else:
-        state = _read_safetensors(path / "encoder.safetensors")
+        state = read_safetensors(path / "encoder.safetensors")
         encoder = build_base_encoder(spec)
         try:
             encoder.load_state_dict(state)

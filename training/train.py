@@ -236,9 +236,8 @@ class Trainer:
         network = build_network(cfg.network, cfg.encoder, seed=cfg.seed)
         if init_from is not None:
             from peft import set_peft_model_state_dict
-            from safetensors.torch import load_file
 
-            from model.persist import read_json
+            from model.persist import read_json, read_safetensors
 
             saved = read_json(Path(init_from) / "config.json")
             if NetworkConfig.from_dict(saved["network"]) != cfg.network:
@@ -246,8 +245,8 @@ class Trainer:
                 cfg.network = NetworkConfig.from_dict(saved["network"])
                 network = build_network(cfg.network, cfg.encoder, seed=cfg.seed)
             if (Path(init_from) / "adapter.safetensors").exists():
-                set_peft_model_state_dict(network.encoder, load_file(str(Path(init_from) / "adapter.safetensors")))
-            network.load_state_dict(load_file(str(Path(init_from) / "heads.safetensors")), strict=False)
+                set_peft_model_state_dict(network.encoder, read_safetensors(Path(init_from) / "adapter.safetensors"))
+            network.load_state_dict(read_safetensors(Path(init_from) / "heads.safetensors"), strict=False)
         return network
 
     def _optimizer(self, network, train_ds, rng):
