@@ -1,14 +1,20 @@
 """Speed and memory benchmark (``make bench``).
 
 All in one run on this machine, medians of ``--reps`` repetitions after one
-warm-up:
+warm-up, the systems timed in turn within each repetition (so a slow spell
+of a shared machine hits all of them, not one):
 
-* batch throughput (sentences/s) of the transformer in fp32, on its int8 fast
-  path, and of the TF-IDF + LR baseline, on ``--sentences`` real sentences
-  from the seeds (whole documents, in order);
-* latency of scoring the sample article in a warm process (ms);
-* wall time of a cold ``credscore score seeds/belgorod-legion-raid.txt
-  --format json`` process and its peak resident memory (MB).
+* batch throughput (sentences/s) on ``--sentences`` real sentences from the
+  seeds (whole documents, in order) of the transformer in fp32 (the PyTorch
+  network), of its fast path (ONNX Runtime, fused attention, int8 weights),
+  of the same ONNX graphs without quantisation (to show what the runtime
+  alone gives), and of the TF-IDF + LR baseline;
+* latency of scoring the sample article in a warm process (ms), both paths;
+* wall time and peak resident memory of cold ``credscore score
+  seeds/belgorod-legion-raid.txt --format json`` processes, on the default
+  path (the fast path, its graphs already cached) and with ``--no-fast``;
+* the one-time cost of building the fast path's graphs (first use of a model
+  on a machine), in a fresh cache directory.
 
     python -m eval.bench --output eval/reports/bench.json
 """
@@ -19,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -42,20 +47,12 @@ def machine() -> dict:
                 break
     except OSError:
         pass
+    import onnxruntime
     import torch
 
     return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform()}
-
-
-def timed(fn, reps: int) -> list[float]:
-    fn()  # warm-up
-    out = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
+            "python": platform.python_version(), "torch": torch.__version__,
+            "onnxruntime": onnxruntime.__version__, "platform": platform.platform()}
 
 
 def documents(path: Path, n_sentences: int) -> list[list[str]]:
@@ -68,18 +65,39 @@ def documents(path: Path, n_sentences: int) -> list[list[str]]:
     return docs
 
 
-def cold_start(model_dir: Path | None, reps: int) -> tuple[list[float], float]:
-    """Wall times of fresh ``credscore score`` processes and the largest child peak RSS (MB)."""
-    cmd = [sys.executable, "-m", "model.cli", "score", str(SAMPLE), "--format", "json"]
+def _child(cmd: list[str], env: dict) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MB) of one child process (``wait4`` gives that child's own peak)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode(errors='replace')[-500:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def cold_start(model_dir: Path | None, reps: int, extra: tuple[str, ...] = (), env: dict | None = None) -> dict:
+    """Wall times and peak RSS of fresh ``credscore score`` processes (one warm-up run, not counted)."""
+    cmd = [sys.executable, "-m", "model.cli", "score", str(SAMPLE), "--format", "json", *extra]
     if model_dir:
         cmd += ["--model", str(model_dir)]
-    times = []
-    for _ in range(reps + 1):
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-        times.append(time.perf_counter() - t)
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return times[1:], peak_kb / 1024
+    env = env or dict(os.environ)
+    _child(cmd, env)  # warm-up: page cache, and the fast path's graphs if not yet built
+    runs = [_child(cmd, env) for _ in range(reps)]
+    return {"wall_s": [r[0] for r in runs], "peak_rss_mb": [r[1] for r in runs]}
+
+
+def first_build(model_dir: Path | None) -> dict:
+    """Cost of the first fast-path run of a model on a machine: graphs built into an empty cache."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        cmd = [sys.executable, "-m", "model.cli", "score", str(SAMPLE), "--format", "json", "--fast"]
+        if model_dir:
+            cmd += ["--model", str(model_dir)]
+        wall, rss = _child(cmd, {**os.environ, "CREDSCORE_CACHE_DIR": cache})
+    return {"wall_s": wall, "peak_rss_mb": rss}
 
 
 def run(model_dir: Path | None, data: Path, n_sentences: int, reps: int) -> dict:
@@ -89,28 +107,52 @@ def run(model_dir: Path | None, data: Path, n_sentences: int, reps: int) -> dict
     docs = documents(data, n_sentences)
     n = sum(len(d) for d in docs)
     text = SAMPLE.read_text(encoding="utf-8")
-    result = {"machine": machine(), "sentences": n, "reps": reps, "throughput_sentences_per_s": {},
-              "runs_s": {}}
-    for name, fast in (("transformer_fp32", False), ("transformer_fast", True)):
-        model = load_model(model_dir, fast=fast)
-        runs = timed(lambda: model.predict_documents(docs), reps)
-        result["runs_s"][name] = runs
-        result["throughput_sentences_per_s"][name] = n / statistics.median(runs)
-        if fast:
-            lat = timed(lambda: model.score(text), max(reps, 5))
-            result["warm_latency_ms_sample_article"] = 1000 * statistics.median(lat)
-            result["runs_s"]["warm_latency"] = lat
+    models = {"transformer_fp32": load_model(model_dir, fast=False),
+              "transformer_fast": load_model(model_dir, fast=True)}
+    onnx_fp32 = _onnx_fp32_model(models["transformer_fast"])
     baseline = TfidfLogRegBaseline(random_state=0).fit(load_rows([data]))
-    runs = timed(lambda: baseline.predict_proba(docs), reps)
-    result["runs_s"]["tfidf_lr"] = runs
-    result["throughput_sentences_per_s"]["tfidf_lr"] = n / statistics.median(runs)
+    batch_jobs = {name: (lambda m=m: m.predict_documents(docs)) for name, m in models.items()}
+    batch_jobs["onnx_fp32_no_quantisation"] = lambda: onnx_fp32.predict_documents(docs)
+    batch_jobs["tfidf_lr"] = lambda: baseline.predict_proba(docs)
+    latency_jobs = {name: (lambda m=m: m.score(text)) for name, m in models.items()}
+    runs = interleaved(batch_jobs, reps)
+    latency = interleaved(latency_jobs, max(reps, 5))
+    result = {"machine": machine(), "sentences": n, "reps": reps,
+              "throughput_sentences_per_s": {k: n / statistics.median(v) for k, v in runs.items()},
+              "warm_latency_ms_sample_article": {k: 1000 * statistics.median(v) for k, v in latency.items()},
+              "runs_s": {**runs, **{f"latency_{k}": v for k, v in latency.items()}}}
     tp = result["throughput_sentences_per_s"]
     result["fast_vs_fp32_speedup"] = tp["transformer_fast"] / tp["transformer_fp32"]
-    cold, peak = cold_start(model_dir, reps)
-    result["runs_s"]["cold_start"] = cold
-    result["cold_start_s"] = statistics.median(cold)
-    result["cold_start_peak_rss_mb"] = peak
+    result["fast_vs_fp32_speedup_per_rep"] = [a / b for a, b in zip(runs["transformer_fp32"], runs["transformer_fast"])]
+    cold = {"default_fast": cold_start(model_dir, reps), "fp32_no_fast": cold_start(model_dir, reps, ("--no-fast",))}
+    result["runs_s"]["cold_start"] = {k: v["wall_s"] for k, v in cold.items()}
+    result["cold_start_s"] = {k: statistics.median(v["wall_s"]) for k, v in cold.items()}
+    result["cold_start_peak_rss_mb"] = {k: max(v["peak_rss_mb"]) for k, v in cold.items()}
+    result["first_fast_run_with_graph_build"] = first_build(model_dir)
     return result
+
+
+def interleaved(jobs: dict, reps: int) -> dict[str, list[float]]:
+    """Seconds per call of each job: one warm-up each, then ``reps`` rounds taking every job in turn."""
+    for job in jobs.values():
+        job()
+    out = {name: [] for name in jobs}
+    for _ in range(reps):
+        for name, job in jobs.items():
+            t = time.perf_counter()
+            job()
+            out[name].append(time.perf_counter() - t)
+    return out
+
+
+def _onnx_fp32_model(fast_model):
+    """The fast model's tokenizer and temperatures on fp32 ONNX graphs (built and cached like the int8 ones)."""
+    from model.onnx_backend import OnnxBackend
+    from model.onnx_cache import ensure_compiled
+    from model.predictor import Predictor
+
+    backend = OnnxBackend(ensure_compiled(fast_model.path, fast_model.meta, precision="fp32"))
+    return Predictor(backend, fast_model.predictor.tokenizer, fast_model.predictor.temperatures)
 
 
 def main() -> None:
@@ -124,7 +166,8 @@ def main() -> None:
     result = run(args.model, args.data, args.sentences, args.reps)
     with atomic_output(args.output) as fh:
         json.dump(result, fh, indent=2)
-    print(json.dumps({k: v for k, v in result.items() if k != "runs_s"}, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("runs_s", "fast_vs_fp32_speedup_per_rep")},
+                     indent=2))
 
 
 if __name__ == "__main__":

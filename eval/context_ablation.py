@@ -24,7 +24,7 @@ from torch import nn
 from eval.metrics import macro_f1
 from model.labels import TASKS
 from model.network import CONTEXT_MODES, DocumentContext, NetworkConfig
-from model.persist import EncoderSpec, build_base_encoder, load_tokenizer
+from model.persist import EncoderSpec, build_base_encoder
 from model.predictor import Predictor
 from training.data import group_documents, load_rows
 
@@ -44,6 +44,7 @@ class _Probe(nn.Module):
 def embed_split(predictor: Predictor, rows: list[dict]):
     docs = group_documents(rows)
     emb, _ = predictor.embed([r["text"] for d in docs for r in d])
+    emb = torch.from_numpy(emb)
     targets = {t: torch.tensor([TASKS[t].index(r[t]) if r.get(t) else -1 for d in docs for r in d]) for t in TASKS}
     return emb, [len(d) for d in docs], targets
 
@@ -124,7 +125,10 @@ def main() -> None:
         network = load_model_dir(args.model).network
     else:
         network = CredscoreNetwork(build_base_encoder(EncoderSpec()), NetworkConfig(context="none")).eval()
-    predictor = Predictor(network, load_tokenizer())
+    from model.tokenization import SentenceTokenizer
+    from model.torch_backend import TorchBackend
+
+    predictor = Predictor(TorchBackend(network), SentenceTokenizer(max_length=network.config.max_length))
     splits = {name: embed_split(predictor, load_rows([path])) for name, path in
               (("train", args.train), ("dev", args.dev), ("test", args.test))}
     results = {"encoder": str(args.model or "pretrained MiniLM (frozen)"), "epochs": args.epochs}

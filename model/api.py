@@ -18,10 +18,11 @@ import numpy as np
 from model import __version__
 from model.errors import InputError
 from model.labels import ATTRIBUTION_LABELS, HEDGING_LABELS, TASKS
-from model.persist import DEFAULT_MODEL_DIR, load_model_dir, load_tokenizer
-from model.predictor import DEFAULT_BATCH_SIZE, Predictor, Probabilities, quantize_encoder
+from model.modeldir import DEFAULT_MODEL_DIR, read_model_meta, read_temperatures
+from model.predictor import Predictor, Probabilities
 from model.profile import Profile, ScoringConfig, build_profile
 from model.text import Sentence, looks_english, split_sentences
+from model.tokenization import SentenceTokenizer
 
 
 @dataclass
@@ -90,25 +91,41 @@ class CredscoreModel:
     path:
         model directory (``None``: the shipped default in ``model/weights``).
     fast:
-        use the int8 fast path; ``None`` takes the model's recommended setting.
+        ``True``: the int8 ONNX Runtime fast path (graphs built once per model
+        and cached, see :mod:`model.onnx_cache`); ``False``: the fp32 PyTorch
+        network; ``None``: the model's recommended setting (``config.json``,
+        ``inference.fast_path``).
     batch_size:
-        sentences per encoder pass.
+        sentences per encoder pass (``None``: the backend's default).
     """
 
     def __init__(self, path: Path | str | None = None, fast: bool | None = None,
-                 batch_size: int = DEFAULT_BATCH_SIZE):
-        loaded = load_model_dir(path or DEFAULT_MODEL_DIR)
-        self.path = loaded.path
-        self.meta = loaded.meta
-        self.fast = bool(loaded.meta.get("inference", {}).get("fast_path", False)) if fast is None else fast
-        network = quantize_encoder(loaded.network) if self.fast else loaded.network
-        self.predictor = Predictor(network, load_tokenizer(), loaded.temperatures, batch_size)
+                 batch_size: int | None = None):
+        self.path = Path(path or DEFAULT_MODEL_DIR)
+        self.meta = read_model_meta(self.path)
+        self.fast = bool(self.meta.get("inference", {}).get("fast_path", False)) if fast is None else fast
+        max_length = int(self.meta["network"].get("max_length", 128))
+        self.predictor = Predictor(self._backend(), SentenceTokenizer(max_length=max_length),
+                                   read_temperatures(self.path), batch_size)
+
+    def _backend(self):
+        # Imported here: the fast path must not pay for importing torch, nor the fp32 path for onnxruntime.
+        if self.fast:
+            from model.onnx_backend import OnnxBackend
+            from model.onnx_cache import ensure_compiled
+
+            return OnnxBackend(ensure_compiled(self.path, self.meta))
+        from model.persist import load_model_dir
+        from model.torch_backend import TorchBackend
+
+        return TorchBackend(load_model_dir(self.path).network)
 
     @property
     def info(self) -> dict:
         """Name, version and inference path of the model (as reported in outputs)."""
         return {"name": self.meta.get("name", self.path.name), "version": self.meta.get("version", "unversioned"),
-                "credscore": __version__, "fast_path": self.fast}
+                "credscore": __version__, "fast_path": self.fast,
+                "backend": self.predictor.backend.name}
 
     def predict_documents(self, documents: list[list[str]], progress=None) -> Probabilities:
         """Calibrated probabilities for documents given as lists of sentences.
@@ -147,7 +164,7 @@ class CredscoreModel:
             notes.append("the text does not look like English; the model is trained on English news")
         probs = self.predict_documents([[s.text for s in sentences]], progress)
         if probs.truncated:
-            notes.append(f"{probs.truncated} sentence(s) longer than {self.predictor.network.config.max_length} "
+            notes.append(f"{probs.truncated} sentence(s) longer than {self.predictor.tokenizer.max_length} "
                          "tokens were truncated")
         results = [SentencePrediction(i + 1, s.text, s.start, s.end, **_label_predictions(probs, i))
                    for i, s in enumerate(sentences)]
@@ -156,7 +173,7 @@ class CredscoreModel:
 
 
 def load_model(path: Path | str | None = None, fast: bool | None = None,
-               batch_size: int = DEFAULT_BATCH_SIZE) -> CredscoreModel:
+               batch_size: int | None = None) -> CredscoreModel:
     """Load a model directory (default: the shipped model), fully offline."""
     return CredscoreModel(path, fast=fast, batch_size=batch_size)
 

@@ -6,16 +6,18 @@ and makes the softmax probabilities match observed frequencies better.
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 T_MIN, T_MAX = 0.05, 20.0
 
 
-def _nll(logits: torch.Tensor, labels: torch.Tensor, temperature: float) -> float:
+def _nll(logits, labels, temperature: float) -> float:
+    import torch
+
     return float(torch.nn.functional.cross_entropy(logits / temperature, labels))
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+def fit_temperature(logits, labels) -> float:
     """The temperature in ``[0.05, 20]`` minimising the NLL of ``labels`` ``(N,)`` under ``logits / T`` ``(N, C)``.
 
     A bounded scalar search on ``log T`` (scipy) rather than gradient steps,
@@ -36,6 +38,12 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
     return t if math.isfinite(t) and _nll(logits, labels, t) <= _nll(logits, labels, 1.0) else 1.0
 
 
-def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Calibrated probabilities ``softmax(logits / T)``, same shape as ``logits``."""
-    return torch.softmax(logits / temperature, dim=-1)
+def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """Calibrated probabilities ``softmax(logits / T)`` of ``logits`` ``(N, C)``, same shape.
+
+    numpy, not torch: the ONNX Runtime inference path never imports torch.
+    """
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z -= z.max(axis=-1, keepdims=True)  # stable: exp of values <= 0
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)

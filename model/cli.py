@@ -48,7 +48,8 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 
 ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
-FastOpt = Annotated[Optional[bool], typer.Option("--fast/--no-fast", help="int8 fast path (default: the model's setting).")]
+FastOpt = Annotated[Optional[bool], typer.Option(
+    "--fast/--no-fast", help="int8 ONNX Runtime fast path, or the fp32 PyTorch network (default: the model's setting).")]
 
 
 @app.command()
@@ -179,9 +180,22 @@ def evaluate(
     evaluate_model_cli(data, model_dir, output, fast=fast, console=_stderr())
 
 
+def _log_to_stderr() -> None:
+    """Show the library's progress notes (e.g. the one-time fast-path build) as ``credscore: ...`` on stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("credscore: %(message)s"))
+    logger = logging.getLogger("credscore")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def main() -> None:
     """Console entry point: maps exceptions to one-line errors and exit codes."""
     debug = os.environ.get("CREDSCORE_DEBUG") == "1"
+    _log_to_stderr()
     if not debug:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)

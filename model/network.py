@@ -92,6 +92,23 @@ class DocumentContext(nn.Module):
             return self._neighbours(emb, doc_lengths)
         return self._bigru(emb, doc_lengths)
 
+    def forward_document(self, emb: torch.Tensor) -> torch.Tensor:
+        """Context of one document's vectors ``(n, H)``: equal to ``forward(emb, [n])``.
+
+        Written with traceable tensor operations only (no Python lists of
+        lengths, no packed sequences), so it can be exported to ONNX with a
+        dynamic ``n``.
+        """
+        if self.mode == "none":
+            return emb
+        if self.mode == "neighbours":
+            missing = self.missing.unsqueeze(0)
+            prev = torch.cat([missing, emb[:-1]], 0)
+            nxt = torch.cat([emb[1:], missing], 0)
+            return torch.cat([emb, prev, nxt], 1)
+        out, _ = self.gru(emb.unsqueeze(0))
+        return torch.cat([emb, out[0]], 1)
+
     def _neighbours(self, emb: torch.Tensor, doc_lengths: list[int]) -> torch.Tensor:
         n = emb.shape[0]
         starts = torch.zeros(n, dtype=torch.bool, device=emb.device)
@@ -148,6 +165,14 @@ class CredscoreNetwork(nn.Module):
         """Logits per task from sentence vectors in document order."""
         ctx = self.context(emb, doc_lengths)
         return {task: head(ctx) for task, head in self.heads.items()}
+
+    def classify_document(self, emb: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Logits per task, in :data:`model.labels.TASKS` order, for one document ``(n, H)``.
+
+        The traceable twin of ``classify(emb, [n])`` used for ONNX export.
+        """
+        ctx = self.context.forward_document(emb)
+        return tuple(self.heads[task](ctx) for task in TASKS)
 
     def forward(self, input_ids, attention_mask, doc_lengths: list[int]) -> dict[str, torch.Tensor]:
         return self.classify(self.embed(input_ids, attention_mask), doc_lengths)

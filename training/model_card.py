@@ -30,10 +30,12 @@ credscore annotation guide.
 {% endfor %}
 {% if meta.get('inference') %}
 ## Inference
-{{ meta['inference'].get('note', '') }} Fast path (int8 dynamic quantisation of the encoder) used by default: {{ 'yes' if meta['inference'].get('fast_path') else 'no' }}.
+{{ meta['inference'].get('note', '') }} Fast path (the encoder in ONNX Runtime with fused attention and int8 dynamic quantisation, built once per machine from this directory) used by default: {{ 'yes' if meta['inference'].get('fast_path') else 'no' }}.
 {% endif %}{% if meta.get('evaluation') %}
 ## Evaluation
 {{ meta['evaluation'] }}
+{% endif %}{% if meta.get('evaluation_notes') %}
+{{ meta['evaluation_notes'] }}
 {% endif %}
 ## Intended use
 Explaining *who vouches for what* in English news articles, sentence by

@@ -1,0 +1,216 @@
+"""The ONNX Runtime fast path: export, cache, numerical agreement, no torch at inference."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from model.errors import ModelLoadError
+from model.labels import TASKS
+from model.network import CONTEXT_MODES, DocumentContext, NetworkConfig
+from tests.conftest import ROOT, make_rows
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    path = tmp_path / "cache"
+    monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def compiled_cache(tmp_path_factory, tiny_model_dir):
+    """A cache directory holding the tiny model's int8 graphs (built once per test session)."""
+    import os
+
+    from model.modeldir import read_model_meta
+    from model.onnx_cache import ensure_compiled
+
+    path = tmp_path_factory.mktemp("onnx-cache")
+    old = os.environ.get("CREDSCORE_CACHE_DIR")
+    os.environ["CREDSCORE_CACHE_DIR"] = str(path)
+    try:
+        ensure_compiled(tiny_model_dir, read_model_meta(tiny_model_dir))
+    finally:
+        if old is None:
+            os.environ.pop("CREDSCORE_CACHE_DIR")
+        else:
+            os.environ["CREDSCORE_CACHE_DIR"] = old
+    return path
+
+
+def _docs():
+    rows = make_rows(4, 6, seed=5)
+    return [[r["text"] for r in rows if r["doc_id"] == d] for d in dict.fromkeys(r["doc_id"] for r in rows)]
+
+
+@pytest.mark.parametrize("mode", CONTEXT_MODES)
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_forward_document_equals_forward(mode, n):
+    """The traceable one-document context (used for export) computes what training computes."""
+    torch.manual_seed(0)
+    layer = DocumentContext(12, NetworkConfig(context=mode, context_hidden=5)).eval()
+    if mode == "neighbours":
+        torch.nn.init.normal_(layer.missing)
+    emb = torch.randn(n, 12)
+    with torch.no_grad():
+        assert torch.allclose(layer.forward_document(emb), layer(emb, [n]), atol=1e-6)
+
+
+def test_sentence_tokenizer_matches_transformers():
+    """Inference tokenises with `tokenizers` alone; ids must equal the training tokenizer's."""
+    from model.persist import load_tokenizer
+    from model.tokenization import SentenceTokenizer
+    from training.data import load_rows
+
+    texts = [r["text"] for r in load_rows([ROOT / "seeds/dev.jsonl"])]
+    texts += ["Ünïcödé café — “quotes” 東京 🎉", "word " * 300]
+    ids, truncated = SentenceTokenizer(max_length=64).encode(texts)
+    reference = load_tokenizer()(texts, truncation=True, max_length=64)["input_ids"]
+    assert ids == reference
+    assert truncated == sum(len(x) > 64 for x in load_tokenizer()(texts)["input_ids"]) >= 1
+
+
+def test_fp32_graphs_reproduce_the_torch_network(tiny_model_dir, tiny_model, cache):
+    """Exported without quantisation, ONNX Runtime gives the torch probabilities (same arithmetic)."""
+    from model.modeldir import read_model_meta
+    from model.onnx_backend import OnnxBackend
+    from model.onnx_cache import ensure_compiled, read_manifest
+    from model.predictor import Predictor
+
+    compiled = ensure_compiled(tiny_model_dir, read_model_meta(tiny_model_dir), precision="fp32")
+    assert read_manifest(compiled)["export_check"]["fp32_max_abs_error"] < 1e-3
+    onnx = Predictor(OnnxBackend(compiled), tiny_model.predictor.tokenizer, tiny_model.predictor.temperatures)
+    docs = _docs()
+    want = tiny_model.predict_documents(docs).scores
+    got = onnx.predict_documents(docs).scores
+    for task in TASKS:
+        np.testing.assert_allclose(got[task], want[task], atol=1e-4)
+
+
+def test_int8_fast_path_agrees_with_fp32(tiny_model_dir, tiny_model, compiled_cache, monkeypatch):
+    from model.api import load_model
+
+    monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(compiled_cache))
+    fast = load_model(tiny_model_dir, fast=True)
+    assert fast.info["backend"] == "onnxruntime-int8" and fast.info["fast_path"] is True
+    docs = _docs()
+    got, want = fast.predict_documents(docs).scores, tiny_model.predict_documents(docs).scores
+    for task in TASKS:
+        assert got[task].shape == want[task].shape
+        np.testing.assert_allclose(got[task].sum(1), 1.0, atol=1e-6)
+        assert np.abs(got[task] - want[task]).max() < 0.1  # int8 noise, not a different model
+    result = fast.score("The ministry said on Monday that the bridge would reopen. It rained.")
+    assert len(result.sentences) == 2 and 0 <= result.profile.reliability <= 100
+
+
+def test_parallel_batches_give_the_same_vectors_in_order(tiny_model_dir, compiled_cache, monkeypatch):
+    """Batches run side by side from a thread pool land in input order, with monotone progress."""
+    from model.modeldir import read_model_meta
+    from model.onnx_backend import OnnxBackend
+    from model.onnx_cache import ensure_compiled
+    from model.predictor import Predictor
+    from model.tokenization import SentenceTokenizer
+
+    monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(compiled_cache))
+    compiled = ensure_compiled(tiny_model_dir, read_model_meta(tiny_model_dir))
+    sentences = [s for doc in _docs() for s in doc] * 3
+    tokenizer = SentenceTokenizer(max_length=48)
+    one = Predictor(OnnxBackend(compiled, threads=1), tokenizer, batch_size=4)
+    two = Predictor(OnnxBackend(compiled, threads=2), tokenizer, batch_size=4)
+    assert two.backend.parallel_batches == 2
+    calls = []
+    a, _ = one.embed(sentences)
+    b, _ = two.embed(sentences, progress=lambda done, total: calls.append(done))
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert calls == sorted(calls) and calls[-1] == len(sentences)
+
+
+def test_cache_is_reused_and_a_damaged_cache_is_rebuilt(tiny_model_dir, cache, monkeypatch):
+    import model.onnx_export as onnx_export
+    from model.modeldir import read_model_meta
+    from model.onnx_cache import ENCODER_FILE, ensure_compiled
+
+    meta = read_model_meta(tiny_model_dir)
+    first = ensure_compiled(tiny_model_dir, meta)
+    built = []
+    real = onnx_export.compile_model
+    monkeypatch.setattr(onnx_export, "compile_model", lambda *a, **k: built.append(1) or real(*a, **k))
+    assert ensure_compiled(tiny_model_dir, meta) == first and not built  # cached: nothing rebuilt
+    (first / ENCODER_FILE).write_bytes(b"truncated")
+    assert ensure_compiled(tiny_model_dir, meta) == first and built == [1]  # checksum mismatch: rebuilt
+    assert (first / ENCODER_FILE).stat().st_size > 1000
+
+
+def test_cache_key_follows_the_weights(tiny_model_dir, tmp_path):
+    import shutil
+
+    from model.modeldir import read_model_meta
+    from model.onnx_cache import compile_key
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_model_dir, copy)
+    meta = read_model_meta(copy)
+    key = compile_key(copy, meta, "int8")
+    assert compile_key(tiny_model_dir, meta, "int8") == key  # the path does not matter, the content does
+    assert compile_key(copy, meta, "fp32") != key
+    heads = copy / "heads.safetensors"
+    heads.write_bytes(heads.read_bytes()[:-1] + b"\x01")
+    assert compile_key(copy, meta, "int8") != key
+
+
+def test_unwritable_cache_falls_back_to_a_temporary_directory(tiny_model_dir, cache, monkeypatch):
+    import contextlib
+
+    import model.onnx_cache as onnx_cache
+    from model.modeldir import read_model_meta
+
+    @contextlib.contextmanager
+    def refuse(target):
+        raise PermissionError(13, "Permission denied", str(target))
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(onnx_cache, "atomic_directory", refuse)
+    compiled = onnx_cache.ensure_compiled(tiny_model_dir, read_model_meta(tiny_model_dir))
+    assert not compiled.is_relative_to(cache) and (compiled / onnx_cache.MANIFEST_FILE).exists()
+
+
+def test_corrupted_adapter_is_reported_when_building(tiny_model_dir, tmp_path, cache):
+    import shutil
+
+    from model.api import load_model
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    (broken / "heads.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(ModelLoadError, match="heads.safetensors"):
+        load_model(broken, fast=True)
+    assert not any(cache.glob("onnx-*")) if cache.exists() else True  # nothing half-built left behind
+
+
+def test_fast_path_imports_neither_torch_nor_transformers(tiny_model_dir, compiled_cache):
+    """The point of the fast path's cold start: a cached model runs without torch."""
+    code = ("import sys; from model.api import load_model; "
+            f"m = load_model({str(tiny_model_dir)!r}, fast=True); m.score('The ministry said it would.'); "
+            "bad = [n for n in ('torch', 'transformers', 'peft', 'datasets') if n in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    env = {**__import__("os").environ, "CREDSCORE_CACHE_DIR": str(compiled_cache)}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cli_reports_the_one_time_build_on_stderr_only(tiny_model_dir, tmp_path):
+    env = {**__import__("os").environ, "CREDSCORE_CACHE_DIR": str(tmp_path / "c")}
+    cmd = [sys.executable, "-m", "model.cli", "score", "-", "--model", str(tiny_model_dir), "--fast", "--format", "json"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, input="The ministry said it would. It rained.",
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["model"]["backend"] == "onnxruntime-int8"  # stdout is pure JSON
+    assert "preparing the int8 ONNX Runtime graphs" in proc.stderr
+    again = subprocess.run(cmd, cwd=ROOT, env=env, input="It rained.", capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "preparing" not in again.stderr
