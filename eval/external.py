@@ -80,9 +80,9 @@ def run_external(model_dir: Path | None, output: Path, shared: Path = SHARED,
     from model.api import load_model
     from training.data import load_rows
 
-    model = load_model(model_dir, fast=False)
+    model = load_model(model_dir)  # the default inference path, as users get it
     trained_on = {r["doc_id"] for r in load_rows([train])}
-    result = {"gum_attribution": gum_check(model, shared, exclude_docs=trained_on),
+    result = {"model": model.info, "gum_attribution": gum_check(model, shared, exclude_docs=trained_on),
               "pei_jurgens_certainty": certainty_check(model, load_rows([certainty]))}
     output.mkdir(parents=True, exist_ok=True)
     with atomic_output(output / "external.json") as fh:

@@ -124,3 +124,18 @@ def test_html_format_takes_one_article(tmp_path, tiny_model_dir):
         (tmp_path / f"a{i}.txt").write_text("The minister said it rained.")
     _one_line_error(run("score", str(tmp_path), "--format", "html", "--model", str(tiny_model_dir)), 2,
                     "one article at a time")
+
+
+def test_atomic_output_gets_the_umask_mode_not_0600(tmp_path):
+    """Outputs are written through a temporary file (mkstemp: 0600) but end with the usual mode."""
+    import os
+
+    from model.io import atomic_output
+
+    old = os.umask(0o022)
+    try:
+        with atomic_output(tmp_path / "out.json") as fh:
+            fh.write("{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o644
