@@ -65,16 +65,28 @@ def documents(path: Path, n_sentences: int) -> list[list[str]]:
     return docs
 
 
+#: Runs a command and prints its wall time and peak RSS.  A small launcher process is
+#: needed: a child forked straight from this benchmark (which holds several models)
+#: would report this process's memory as its own peak (ru_maxrss survives exec).
+_LAUNCHER = """
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - t
+peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"rc": proc.returncode, "wall_s": wall, "peak_rss_mb": peak_kb / 1024,
+                  "stderr": proc.stderr.decode(errors="replace")[-500:]}))
+"""
+
+
 def _child(cmd: list[str], env: dict) -> tuple[float, float]:
-    """Wall time (s) and peak RSS (MB) of one child process (``wait4`` gives that child's own peak)."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode(errors='replace')[-500:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    """Wall time (s) and peak resident memory (MB) of one run of ``cmd`` in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], capture_output=True, text=True, cwd=ROOT,
+                         env=env, check=True)
+    result = json.loads(out.stdout)
+    if result["rc"] != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {result['stderr']}")
+    return result["wall_s"], result["peak_rss_mb"]
 
 
 def cold_start(model_dir: Path | None, reps: int, extra: tuple[str, ...] = (), env: dict | None = None) -> dict:

@@ -167,6 +167,17 @@ def train(
                  context=context, no_mapped=no_mapped, console=_stderr())
 
 
+@app.command()
+def prepare(model_dir: ModelOpt = None):
+    """Build and cache the fast path's ONNX Runtime graphs of a model now (otherwise done on first use)."""
+    from model.modeldir import DEFAULT_MODEL_DIR, read_model_meta
+    from model.onnx_cache import ensure_compiled
+
+    path = model_dir or DEFAULT_MODEL_DIR
+    compiled = ensure_compiled(path, read_model_meta(path))
+    _stderr().print(f"fast path ready: {compiled}", highlight=False)
+
+
 @app.command(name="eval")
 def evaluate(
     data: Annotated[Path, typer.Option("--data", help="Labelled JSONL file to evaluate on.")],

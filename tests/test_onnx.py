@@ -214,3 +214,15 @@ def test_cli_reports_the_one_time_build_on_stderr_only(tiny_model_dir, tmp_path)
     assert "preparing the int8 ONNX Runtime graphs" in proc.stderr
     again = subprocess.run(cmd, cwd=ROOT, env=env, input="It rained.", capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "preparing" not in again.stderr
+
+
+def test_prepare_builds_the_cache_and_refuses_a_missing_model(tiny_model_dir, tmp_path):
+    env = {**__import__("os").environ, "CREDSCORE_CACHE_DIR": str(tmp_path / "c")}
+    ok = subprocess.run([sys.executable, "-m", "model.cli", "prepare", "--model", str(tiny_model_dir)], cwd=ROOT,
+                        env=env, capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    assert len(list((tmp_path / "c").glob("onnx-int8-*/manifest.json"))) == 1
+    missing = subprocess.run([sys.executable, "-m", "model.cli", "prepare", "--model", str(tmp_path / "none")],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and missing.stderr.strip().count("\n") == 0
+    assert "model directory not found" in missing.stderr
