@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.metrics import expected_calibration_error, macro_f1
-from eval.report import comparison_table, compare, gold_indices, predict_rows
+from eval.report import Comparison, comparison_table, compare, gold_indices, predict_rows
 from model.io import atomic_directory, atomic_output
 from model.labels import TASKS
 from model.persist import DEFAULT_MODEL_DIR
@@ -58,12 +58,8 @@ def calibration_report(model_dir: Path, data: Path) -> dict:
     return out
 
 
-def bootstrap_macro_f1(model_dir: Path, data: Path, fast: bool, n: int = 1000, seed: int = 0) -> dict:
-    """95 % interval of macro-F1 per head, resampling whole documents."""
-    from model.api import load_model
-
-    rows = load_rows([data])
-    ordered, scores = predict_rows(load_model(model_dir, fast=fast), rows)
+def bootstrap_macro_f1(ordered: list[dict], scores: dict[str, np.ndarray], n: int = 1000, seed: int = 0) -> dict:
+    """95 % interval of macro-F1 per head of predictions ``scores`` for rows ``ordered``, resampling whole documents."""
     doc_ids = np.array([r["doc_id"] for r in ordered])
     docs = sorted(set(doc_ids))
     index = {d: np.where(doc_ids == d)[0] for d in docs}
@@ -80,13 +76,10 @@ def bootstrap_macro_f1(model_dir: Path, data: Path, fast: bool, n: int = 1000, s
     return out
 
 
-def label_agreement(model_dir: Path, data: Path) -> dict:
-    """Share of sentences of ``data`` whose arg-max label is the same on the fast path and in fp32, per head."""
-    from model.api import load_model
-
-    rows = load_rows([data])
-    _, fp32 = predict_rows(load_model(model_dir, fast=False), rows)
-    _, fast = predict_rows(load_model(model_dir, fast=True), rows)
+def label_agreement(comparison: Comparison) -> dict:
+    """Share of the compared sentences whose arg-max label is the same on the fast path and in fp32, per head."""
+    _, fp32 = comparison.predictions["transformer_fp32"]
+    _, fast = comparison.predictions["transformer_fast"]
     return {t: float((fp32[t].argmax(1) == fast[t].argmax(1)).mean()) for t in TASKS}
 
 
@@ -98,16 +91,17 @@ def main() -> None:
     args = parser.parse_args()
     if args.model is not None:
         install(args.model)
-    test = compare(Path("seeds/train.jsonl"), Path("seeds/test.jsonl"), DEFAULT_MODEL_DIR, args.reports / "test")
-    dev = compare(Path("seeds/train.jsonl"), Path("seeds/dev.jsonl"), DEFAULT_MODEL_DIR, args.reports / "dev")
+    compared = {split: compare(Path("seeds/train.jsonl"), Path(f"seeds/{split}.jsonl"), DEFAULT_MODEL_DIR,
+                               args.reports / split) for split in ("dev", "test")}
+    test, dev = compared["test"].summary, compared["dev"].summary
     mean = lambda res: np.mean([res[t]["macro_f1"] for t in TASKS])
     gap = mean(test["transformer_fp32"]) - mean(test["transformer_fast"])
     gap_dev = mean(dev["transformer_fp32"]) - mean(dev["transformer_fast"])
-    agreement = {split: label_agreement(DEFAULT_MODEL_DIR, Path(f"seeds/{split}.jsonl")) for split in ("dev", "test")}
+    agreement = {split: label_agreement(comparison) for split, comparison in compared.items()}
     fast = bool(gap <= 0.01)
     calib = calibration_report(DEFAULT_MODEL_DIR, Path("seeds/dev.jsonl"))
     calib_test = calibration_report(DEFAULT_MODEL_DIR, Path("seeds/test.jsonl"))
-    ci = bootstrap_macro_f1(DEFAULT_MODEL_DIR, Path("seeds/test.jsonl"), fast=fast)
+    ci = bootstrap_macro_f1(*compared["test"].predictions["transformer_fast" if fast else "transformer_fp32"])
     summary = {"fast_path_default": fast, "fp32_minus_int8_mean_macro_f1_test": gap,
                "fp32_minus_int8_mean_macro_f1_dev": gap_dev, "label_agreement_int8_vs_fp32": agreement,
                "calibration_dev": calib, "calibration_test": calib_test, "test_macro_f1_95ci_default_path": ci}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -145,21 +146,35 @@ def evaluate_model_cli(data: Path, model_dir: Path | None, output: Path, fast: b
     return metrics
 
 
-def compare(train: Path, test: Path, model_dir: Path | None, output: Path, seed: int = 0) -> dict:
+@dataclass
+class Comparison:
+    """What :func:`compare` measured.
+
+    ``summary[system][task]``: macro-F1, accuracy, ECE and per-class F1 (as in
+    comparison.json); ``predictions[system]``: the test rows in document order
+    and the probabilities ``(N, n_labels)`` per task behind those numbers, so
+    callers can derive more from them without predicting again.
+    """
+
+    summary: dict
+    predictions: dict[str, tuple[list[dict], dict[str, np.ndarray]]]
+
+
+def compare(train: Path, test: Path, model_dir: Path | None, output: Path, seed: int = 0) -> Comparison:
     """Baselines and transformer side by side on ``test``; writes comparison.json/.md under ``output``."""
     from eval.baselines import BASELINES
     from model.api import load_model
 
     train_rows = [r for r in load_rows([train]) if r.get("annotator") == "manual"]
     test_rows = load_rows([test])
-    results = {}
+    predictions = {}
     for name, cls in BASELINES.items():
         baseline = cls(random_state=seed) if name == "tfidf_lr" else cls()
-        ordered, scores = predict_rows(baseline.fit(train_rows), test_rows)
-        results[name] = write_report(name, ordered, scores, output / name)
+        predictions[name] = predict_rows(baseline.fit(train_rows), test_rows)
     for name, fast in (("transformer_fp32", False), ("transformer_fast", True)):
-        ordered, scores = predict_rows(load_model(model_dir, fast=fast), test_rows)
-        results[name] = write_report(name, ordered, scores, output / name)
+        predictions[name] = predict_rows(load_model(model_dir, fast=fast), test_rows)
+    results = {name: write_report(name, ordered, scores, output / name)
+               for name, (ordered, scores) in predictions.items()}
     summary = {name: {task: {"macro_f1": rep["macro_f1"], "accuracy": rep["accuracy"], "ece": rep.get("ece"),
                              "per_class_f1": {l: c["f1"] for l, c in rep["per_class"].items()}}
                       for task, rep in res.items()} for name, res in results.items()}
@@ -167,7 +182,7 @@ def compare(train: Path, test: Path, model_dir: Path | None, output: Path, seed:
         json.dump(summary, fh, indent=2)
     with atomic_output(output / "comparison.md") as fh:
         fh.write(comparison_table(summary, test))
-    return summary
+    return Comparison(summary, predictions)
 
 
 def comparison_table(summary: dict, test: Path) -> str:
@@ -198,7 +213,7 @@ def main() -> None:
     parser.add_argument("--external-output", type=Path, default=Path("eval/reports"))
     parser.add_argument("--skip-external", action="store_true")
     args = parser.parse_args()
-    summary = compare(args.train, args.test, args.model, args.output)
+    summary = compare(args.train, args.test, args.model, args.output).summary
     print(comparison_table(summary, args.test))
     if not args.skip_external:
         from eval.external import run_external
