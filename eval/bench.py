@@ -89,12 +89,15 @@ def _child(cmd: list[str], env: dict) -> tuple[float, float]:
     return result["wall_s"], result["peak_rss_mb"]
 
 
-def cold_start(model_dir: Path | None, reps: int, extra: tuple[str, ...] = (), env: dict | None = None) -> dict:
-    """Wall times and peak RSS of fresh ``credscore score`` processes (one warm-up run, not counted)."""
+def _score_command(model_dir: Path | None, *extra: str) -> list[str]:
+    """``credscore score SAMPLE --format json`` with ``extra`` options, as a fresh Python process."""
     cmd = [sys.executable, "-m", "model.cli", "score", str(SAMPLE), "--format", "json", *extra]
-    if model_dir:
-        cmd += ["--model", str(model_dir)]
-    env = env or dict(os.environ)
+    return cmd + ["--model", str(model_dir)] if model_dir else cmd
+
+
+def cold_start(model_dir: Path | None, reps: int, extra: tuple[str, ...] = ()) -> dict:
+    """Wall times and peak RSS of fresh ``credscore score`` processes (one warm-up run, not counted)."""
+    cmd, env = _score_command(model_dir, *extra), dict(os.environ)
     _child(cmd, env)  # warm-up: page cache, and the fast path's graphs if not yet built
     runs = [_child(cmd, env) for _ in range(reps)]
     return {"wall_s": [r[0] for r in runs], "peak_rss_mb": [r[1] for r in runs]}
@@ -105,10 +108,7 @@ def first_build(model_dir: Path | None) -> dict:
     import tempfile
 
     with tempfile.TemporaryDirectory() as cache:
-        cmd = [sys.executable, "-m", "model.cli", "score", str(SAMPLE), "--format", "json", "--fast"]
-        if model_dir:
-            cmd += ["--model", str(model_dir)]
-        wall, rss = _child(cmd, {**os.environ, "CREDSCORE_CACHE_DIR": cache})
+        wall, rss = _child(_score_command(model_dir, "--fast"), {**os.environ, "CREDSCORE_CACHE_DIR": cache})
     return {"wall_s": wall, "peak_rss_mb": rss}
 
 

@@ -106,7 +106,7 @@ class Predictor:
         """
         out = np.empty((len(sentences), self.backend.hidden_size), dtype=np.float32)
         truncated = done = 0
-        workers = max(1, int(getattr(self.backend, "parallel_batches", 1)))
+        workers = max(1, self.backend.parallel_batches)
         pool = ThreadPoolExecutor(workers) if workers > 1 else None
         try:
             for chunk_start in range(0, len(sentences), CHUNK_SENTENCES):

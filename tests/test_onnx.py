@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -26,21 +27,13 @@ def cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def compiled_cache(tmp_path_factory, tiny_model_dir):
     """A cache directory holding the tiny model's int8 graphs (built once per test session)."""
-    import os
-
     from model.modeldir import read_model_meta
     from model.onnx_cache import ensure_compiled
 
     path = tmp_path_factory.mktemp("onnx-cache")
-    old = os.environ.get("CREDSCORE_CACHE_DIR")
-    os.environ["CREDSCORE_CACHE_DIR"] = str(path)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CREDSCORE_CACHE_DIR", str(path))
         ensure_compiled(tiny_model_dir, read_model_meta(tiny_model_dir))
-    finally:
-        if old is None:
-            os.environ.pop("CREDSCORE_CACHE_DIR")
-        else:
-            os.environ["CREDSCORE_CACHE_DIR"] = old
     return path
 
 
@@ -199,13 +192,13 @@ def test_fast_path_imports_neither_torch_nor_transformers(tiny_model_dir, compil
             f"m = load_model({str(tiny_model_dir)!r}, fast=True); m.score('The ministry said it would.'); "
             "bad = [n for n in ('torch', 'transformers', 'peft', 'datasets') if n in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
-    env = {**__import__("os").environ, "CREDSCORE_CACHE_DIR": str(compiled_cache)}
+    env = {**os.environ, "CREDSCORE_CACHE_DIR": str(compiled_cache)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_cli_reports_the_one_time_build_on_stderr_only(tiny_model_dir, tmp_path):
-    env = {**__import__("os").environ, "CREDSCORE_CACHE_DIR": str(tmp_path / "c")}
+    env = {**os.environ, "CREDSCORE_CACHE_DIR": str(tmp_path / "c")}
     cmd = [sys.executable, "-m", "model.cli", "score", "-", "--model", str(tiny_model_dir), "--fast", "--format", "json"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, input="The ministry said it would. It rained.",
                           capture_output=True, text=True, timeout=300)
@@ -217,7 +210,7 @@ def test_cli_reports_the_one_time_build_on_stderr_only(tiny_model_dir, tmp_path)
 
 
 def test_prepare_builds_the_cache_and_refuses_a_missing_model(tiny_model_dir, tmp_path):
-    env = {**__import__("os").environ, "CREDSCORE_CACHE_DIR": str(tmp_path / "c")}
+    env = {**os.environ, "CREDSCORE_CACHE_DIR": str(tmp_path / "c")}
     ok = subprocess.run([sys.executable, "-m", "model.cli", "prepare", "--model", str(tiny_model_dir)], cwd=ROOT,
                         env=env, capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr
