@@ -27,18 +27,18 @@ test: setup
 	$(PY) -m pytest
 
 corpus: setup
-	$(PY) -m training.corpus --shared $(SHARED) --seeds seeds
+	$(PY) -m credscore.training.corpus --shared $(SHARED) --seeds seeds
 
 train: setup
-	# Reproduces the shipped model (then `python -m eval.finalize` re-measures it).
+	# Reproduces the shipped model (then `python -m credscore.eval.finalize` re-measures it).
 	$(VENV)/bin/credscore train seeds/train.jsonl seeds/mapped/pei-jurgens-2021.jsonl --dev seeds/dev.jsonl \
 		--epochs 7 --seed 13 --context bigru --output runs/final7_seed13
 
 eval: setup
-	$(PY) -m eval.report --output eval/reports/test
+	$(PY) -m credscore.eval.report --output eval/reports/test
 
 bench: setup
-	$(PY) -m eval.bench --output eval/reports/bench.json
+	$(PY) -m credscore.eval.bench --output eval/reports/bench.json
 
 clean-venv:
 	rm -rf $(VENV)

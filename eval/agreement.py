@@ -4,7 +4,7 @@ Compares the first-pass manual labels (seeds/labels/*.jsonl) with the blind
 second pass (seeds/qc/relabel_pass2*.jsonl) on the sentences both labelled:
 Cohen's kappa, raw agreement and the confusion matrix per task.
 
-    python -m eval.agreement --output seeds/qc/agreement.json
+    python -m credscore.eval.agreement --output seeds/qc/agreement.json
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
-from model.labels import TASKS
+from credscore.tasks import TASKS
 
 
 def _read(paths) -> dict[tuple[str, int], dict]:

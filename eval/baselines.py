@@ -10,7 +10,7 @@ them (and the real model) alike:
 * ``predict_proba(documents) -> {"attribution": (N, 5), "hedging": (N, 3)}``:
   ``documents`` is a list of documents, each a list of sentences in order;
   the N rows are the sentences of all documents concatenated in order, the
-  columns follow ``model.labels.TASKS[task]`` and every row sums to 1.
+  columns follow ``credscore.tasks.TASKS[task]`` and every row sums to 1.
 * ``name``: a short identifier for reports.
 
 Baselines: ``MajorityBaseline`` (most frequent label), ``LexiconBaseline``
@@ -25,7 +25,7 @@ from collections import Counter
 
 import numpy as np
 
-from model.labels import ATTRIBUTION_WEAKNESS_RANK, TASKS, label_to_index
+from credscore.tasks import ATTRIBUTION_WEAKNESS_RANK, TASKS, label_to_index
 
 # --------------------------------------------------------------------------
 # Shared helpers

@@ -12,11 +12,11 @@ of a shared machine hits all of them, not one):
 * latency of scoring the sample article in a warm process (ms), both paths;
 * wall time and peak resident memory of cold ``credscore score
   seeds/belgorod-legion-raid.txt --format json`` processes, on the default
-  path (the fast path, its graphs already cached) and with ``--no-fast``;
+  path (the fast path, its graphs already cached) and with ``--backend torch``;
 * the one-time cost of building the fast path's graphs (first use of a model
   on a machine), in a fresh cache directory.
 
-    python -m eval.bench --output eval/reports/bench.json
+    python -m credscore.eval.bench --output eval/reports/bench.json
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ import sys
 import time
 from pathlib import Path
 
-from model.io import atomic_output
-from training.data import group_documents, load_rows
+from credscore.atomic import atomic_output
+from credscore.data_format import group_documents
+from credscore.training.data import load_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "seeds/belgorod-legion-raid.txt"
@@ -91,7 +92,7 @@ def _child(cmd: list[str], env: dict) -> tuple[float, float]:
 
 def _score_command(model_dir: Path | None, *extra: str) -> list[str]:
     """``credscore score SAMPLE --format json`` with ``extra`` options, as a fresh Python process."""
-    cmd = [sys.executable, "-m", "model.cli", "score", str(SAMPLE), "--format", "json", *extra]
+    cmd = [sys.executable, "-m", "credscore.cli", "score", str(SAMPLE), "--format", "json", *extra]
     return cmd + ["--model", str(model_dir)] if model_dir else cmd
 
 
@@ -108,20 +109,20 @@ def first_build(model_dir: Path | None) -> dict:
     import tempfile
 
     with tempfile.TemporaryDirectory() as cache:
-        wall, rss = _child(_score_command(model_dir, "--fast"), {**os.environ, "CREDSCORE_CACHE_DIR": cache})
+        wall, rss = _child(_score_command(model_dir, "--backend", "onnx-int8"), {**os.environ, "CREDSCORE_CACHE_DIR": cache})
     return {"wall_s": wall, "peak_rss_mb": rss}
 
 
 def run(model_dir: Path | None, data: Path, n_sentences: int, reps: int) -> dict:
-    from eval.baselines import TfidfLogRegBaseline
-    from model.api import load_model
+    from credscore.eval.baselines import TfidfLogRegBaseline
+    from credscore.api import load_model
 
     docs = documents(data, n_sentences)
     n = sum(len(d) for d in docs)
     text = SAMPLE.read_text(encoding="utf-8")
-    models = {"transformer_fp32": load_model(model_dir, fast=False),
-              "transformer_fast": load_model(model_dir, fast=True)}
-    onnx_fp32 = _onnx_fp32_model(models["transformer_fast"])
+    models = {"transformer_fp32": load_model(model_dir, backend="torch"),
+              "transformer_fast": load_model(model_dir, backend="onnx-int8")}
+    onnx_fp32 = load_model(model_dir, backend="onnx-fp32")
     baseline = TfidfLogRegBaseline(random_state=0).fit(load_rows([data]))
     batch_jobs = {name: (lambda m=m: m.predict_documents(docs)) for name, m in models.items()}
     batch_jobs["onnx_fp32_no_quantisation"] = lambda: onnx_fp32.predict_documents(docs)
@@ -136,7 +137,7 @@ def run(model_dir: Path | None, data: Path, n_sentences: int, reps: int) -> dict
     tp = result["throughput_sentences_per_s"]
     result["fast_vs_fp32_speedup"] = tp["transformer_fast"] / tp["transformer_fp32"]
     result["fast_vs_fp32_speedup_per_rep"] = [a / b for a, b in zip(runs["transformer_fp32"], runs["transformer_fast"])]
-    cold = {"default_fast": cold_start(model_dir, reps), "fp32_no_fast": cold_start(model_dir, reps, ("--no-fast",))}
+    cold = {"default_fast": cold_start(model_dir, reps), "fp32_no_fast": cold_start(model_dir, reps, ("--backend", "torch"))}
     result["runs_s"]["cold_start"] = {k: v["wall_s"] for k, v in cold.items()}
     result["cold_start_s"] = {k: statistics.median(v["wall_s"]) for k, v in cold.items()}
     result["cold_start_peak_rss_mb"] = {k: max(v["peak_rss_mb"]) for k, v in cold.items()}
@@ -155,16 +156,6 @@ def interleaved(jobs: dict, reps: int) -> dict[str, list[float]]:
             job()
             out[name].append(time.perf_counter() - t)
     return out
-
-
-def _onnx_fp32_model(fast_model):
-    """The fast model's tokenizer and temperatures on fp32 ONNX graphs (built and cached like the int8 ones)."""
-    from model.onnx_backend import OnnxBackend
-    from model.onnx_cache import ensure_compiled
-    from model.predictor import Predictor
-
-    backend = OnnxBackend(ensure_compiled(fast_model.path, fast_model.meta, precision="fp32"))
-    return Predictor(backend, fast_model.predictor.tokenizer, fast_model.predictor.temperatures)
 
 
 def main() -> None:

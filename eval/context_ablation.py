@@ -6,8 +6,8 @@ vectors are computed once, and only a fresh context layer + heads are trained
 for each context mode (``none``, ``neighbours``, ``bigru``) over several
 seeds. Differences between modes are then due to context alone.
 
-    python -m eval.context_ablation --seeds 3 --output eval/reports/context_ablation.json
-    python -m eval.context_ablation --model model/weights --epochs 15 --output eval/reports/context_ablation_finetuned.json
+    python -m credscore.eval.context_ablation --seeds 3 --output eval/reports/context_ablation.json
+    python -m credscore.eval.context_ablation --model model/weights --epochs 15 --output eval/reports/context_ablation_finetuned.json
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from eval.metrics import macro_f1
-from model.labels import TASKS
-from model.network import CONTEXT_MODES, DocumentContext, NetworkConfig
-from model.persist import EncoderSpec, build_base_encoder
-from model.predictor import Predictor
-from training.data import group_documents, load_rows
+from credscore.eval.metrics import macro_f1
+from credscore.tasks import TASKS
+from credscore.network import CONTEXT_MODES, DocumentContext, NetworkConfig
+from credscore.encoders import EncoderSpec, build_base_encoder
+from credscore.predictor import Predictor
+from credscore.data_format import group_documents
+from credscore.training.data import load_rows
 
 
 class _Probe(nn.Module):
@@ -117,16 +118,16 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=list(CONTEXT_MODES))
     args = parser.parse_args()
     torch.set_num_threads(2)
-    from model.network import CredscoreNetwork
+    from credscore.network import CredscoreNetwork
 
     if args.model:
-        from model.persist import load_model_dir
+        from credscore.model_dir import ModelDirectory
 
-        network = load_model_dir(args.model).network
+        network = ModelDirectory(args.model).load_network().network
     else:
         network = CredscoreNetwork(build_base_encoder(EncoderSpec()), NetworkConfig(context="none")).eval()
-    from model.tokenization import SentenceTokenizer
-    from model.torch_backend import TorchBackend
+    from credscore.tokenization import SentenceTokenizer
+    from credscore.backends.pytorch import TorchBackend
 
     predictor = Predictor(TorchBackend(network), SentenceTokenizer(max_length=network.config.max_length))
     splits = {name: embed_split(predictor, load_rows([path])) for name, path in

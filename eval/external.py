@@ -24,7 +24,7 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import precision_recall_fscore_support
 
-from model.io import atomic_output
+from credscore.atomic import atomic_output
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 _HEDGE_WORDS = re.compile(
@@ -77,8 +77,8 @@ def run_external(model_dir: Path | None, output: Path, shared: Path = SHARED,
                  train: Path = Path("seeds/train.jsonl"),
                  certainty: Path = Path("seeds/external/pei-jurgens-2021-heldout.jsonl")) -> dict:
     """Run both checks with the model in ``model_dir`` (default model if None); write external.json."""
-    from model.api import load_model
-    from training.data import load_rows
+    from credscore.api import load_model
+    from credscore.training.data import load_rows
 
     model = load_model(model_dir)  # the default inference path, as users get it
     trained_on = {r["doc_id"] for r in load_rows([train])}

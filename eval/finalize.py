@@ -12,8 +12,8 @@ Steps (each measured in this one run, numbers written to eval/reports/):
 5. document-level bootstrap 95 % intervals of the test macro-F1;
 6. write the evaluation into config.json and MODEL_CARD.md.
 
-    python -m eval.finalize runs/final7_seed13   # install and measure
-    python -m eval.finalize                      # re-measure the installed model
+    python -m credscore.eval.finalize runs/final7_seed13   # install and measure
+    python -m credscore.eval.finalize                      # re-measure the installed model
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.metrics import expected_calibration_error, macro_f1
-from eval.report import Comparison, comparison_table, compare, gold_indices, predict_rows
-from model.io import atomic_directory, atomic_output
-from model.labels import TASKS
-from model.persist import DEFAULT_MODEL_DIR
-from training.data import load_rows
-from training.model_card import update_model_card
+from credscore.eval.metrics import expected_calibration_error, macro_f1
+from credscore.eval.report import Comparison, comparison_table, compare, gold_indices, predict_rows
+from credscore.atomic import atomic_directory, atomic_output
+from credscore.tasks import TASKS
+from credscore.model_dir import DEFAULT_MODEL_DIR
+from credscore.training.data import load_rows
+from credscore.training.model_card import update_model_card
 
 
 def install(src: Path, dst: Path = DEFAULT_MODEL_DIR) -> None:
@@ -42,14 +42,14 @@ def install(src: Path, dst: Path = DEFAULT_MODEL_DIR) -> None:
 
 def calibration_report(model_dir: Path, data: Path) -> dict:
     """ECE per head with the fitted temperatures and with T = 1 (uncalibrated)."""
-    from model.api import load_model
+    from credscore.api import load_model
 
     rows = load_rows([data])
-    model = load_model(model_dir, fast=False)
-    fitted = dict(model.predictor.temperatures)
+    model = load_model(model_dir, backend="torch")
+    fitted = dict(credscore.predictor.temperatures)
     out = {}
     for label, temps in (("after", fitted), ("before", {t: 1.0 for t in TASKS})):
-        model.predictor.temperatures = temps
+        credscore.predictor.temperatures = temps
         ordered, scores = predict_rows(model, rows)
         out[label] = {t: expected_calibration_error(scores[t][gold_indices(ordered, t) >= 0],
                                                     gold_indices(ordered, t)[gold_indices(ordered, t) >= 0])
@@ -108,7 +108,7 @@ def main() -> None:
     with atomic_output(args.reports / "finalize.json") as fh:
         json.dump(summary, fh, indent=2)
     evaluation = "\n".join([
-        "Test split (`seeds/test.jsonl`, 22 documents, 650 sentences), measured by `python -m eval.finalize`:", "",
+        "Test split (`seeds/test.jsonl`, 22 documents, 650 sentences), measured by `python -m credscore.eval.finalize`:", "",
         comparison_table(test, Path("seeds/test.jsonl")), "",
         "`transformer_fp32` is the PyTorch network; `transformer_fast` the same weights in ONNX Runtime "
         "(fused attention, int8 weights). Same label on both paths: "
@@ -123,7 +123,7 @@ def main() -> None:
     ])
     note = (f"int8 minus fp32 mean macro-F1: test {-gap:+.4f}, dev {-gap_dev:+.4f} "
             "(default int8 when the test difference is within 1 point).")
-    update_model_card(DEFAULT_MODEL_DIR, evaluation, {"fast_path": fast, "note": note})
+    update_model_card(DEFAULT_MODEL_DIR, evaluation, {"backend": "onnx-int8" if fast else "torch", "note": note})
     print(json.dumps(summary, indent=2))
 
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-
-def macro_f1(y_true, y_pred, n_classes: int) -> float:
-    """Macro-averaged F1 over all ``n_classes`` labels (absent classes count as 0 only if predicted)."""
-    labels = list(range(n_classes))
-    present = sorted(set(np.asarray(y_true).tolist()) | set(np.asarray(y_pred).tolist()))
-    return float(f1_score(y_true, y_pred, labels=[l for l in labels if l in present], average="macro", zero_division=0))
+from credscore.training.selection import macro_f1  # noqa: F401  (the metric model selection uses)
 
 
 def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray, n_bins: int = 10) -> float:

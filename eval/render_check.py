@@ -5,7 +5,7 @@ that no script ran (the page's Content-Security-Policy forbids scripts and
 the article text is escaped).  Used by tests/test_html.py and to make the
 README screenshot:
 
-    python -m eval.render_check seeds/belgorod-legion-raid.txt --screenshot docs/report-screenshot.png
+    python -m credscore.eval.render_check seeds/belgorod-legion-raid.txt --screenshot docs/report-screenshot.png
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     if chromium() is None:
         raise SystemExit("chromium not found: apt-get install chromium")
-    from model.api import load_model
+    from credscore.api import load_model
 
     result = load_model(args.model).score(args.article.read_text(encoding="utf-8"), name=str(args.article))
     with tempfile.TemporaryDirectory() as tmp:

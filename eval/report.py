@@ -1,15 +1,15 @@
 """Evaluation reports: one model on one file, and the side-by-side comparison.
 
-``credscore eval --data FILE [--model DIR]`` writes, into the output folder:
+``credscore eval FILE [--model DIR] [-o FOLDER]`` writes, into the output folder:
 ``metrics.json`` (per-class precision/recall/F1, macro-F1, accuracy,
 confusion matrices and ECE per head), ``report.md`` and PNG plots
 (confusion matrices, reliability diagrams).
 
-``python -m eval.report`` (``make eval``) evaluates the majority, lexicon and
+``python -m credscore.eval.report`` (``make eval``) evaluates the majority, lexicon and
 TF-IDF + LR baselines (fitted on seeds/train.jsonl) and the transformer in
 fp32 and on its fast path on seeds/test.jsonl, writes one table
 (eval/reports/test/comparison.md/.json), and runs the external checks
-(:mod:`eval.external`, eval/reports/external.json).
+(:mod:`credscore.eval.external`, eval/reports/external.json).
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.metrics import classification_report, reliability_bins
-from model.io import atomic_output
-from model.labels import TASKS
-from training.data import group_documents, load_rows
+from credscore.eval.metrics import classification_report, reliability_bins
+from credscore.atomic import atomic_output
+from credscore.tasks import TASKS
+from credscore.data_format import group_documents
+from credscore.training.data import load_rows
 
 
 def gold_indices(rows_in_order: list[dict], task: str) -> np.ndarray:
@@ -40,18 +41,18 @@ def evaluate_probs(rows_in_order: list[dict], scores: dict[str, np.ndarray]) -> 
             for task, labels in TASKS.items()}
 
 
-def predict_rows(predictor, rows: list[dict]) -> tuple[list[dict], dict[str, np.ndarray]]:
+def predict_rows(predictor, rows: list[dict], progress=None) -> tuple[list[dict], dict[str, np.ndarray]]:
     """Rows in document order and ``predictor``'s probabilities for them.
 
-    ``predictor`` is anything with ``predict_documents(list[list[str]])``
-    returning probabilities (a model) or ``predict_proba`` (a baseline).
+    ``predictor`` is a model (``predict_documents(list[list[str]], progress)``
+    returning probabilities) or a baseline (``predict_proba(list[list[str]])``).
     """
     docs = group_documents(rows)
     texts = [[r["text"] for r in d] for d in docs]
-    if hasattr(predictor, "predict_proba"):
-        scores = predictor.predict_proba(texts)
+    if hasattr(predictor, "predict_documents"):
+        scores = predictor.predict_documents(texts, progress).scores
     else:
-        scores = predictor.predict_documents(texts).scores
+        scores = predictor.predict_proba(texts)
     return [r for d in docs for r in d], scores
 
 
@@ -133,7 +134,7 @@ def write_report(name: str, rows_in_order, scores, output: Path) -> dict:
 
 def evaluate_model_cli(data: Path, model_dir: Path | None, output: Path, fast: bool | None, console) -> dict:
     """``credscore eval``: load the model, predict ``data``, write the report."""
-    from model.api import load_model
+    from credscore.api import load_model
 
     rows = load_rows([data], require_provenance=False)
     model = load_model(model_dir, fast=fast)
@@ -162,8 +163,8 @@ class Comparison:
 
 def compare(train: Path, test: Path, model_dir: Path | None, output: Path, seed: int = 0) -> Comparison:
     """Baselines and transformer side by side on ``test``; writes comparison.json/.md under ``output``."""
-    from eval.baselines import BASELINES
-    from model.api import load_model
+    from credscore.eval.baselines import BASELINES
+    from credscore.api import load_model
 
     train_rows = [r for r in load_rows([train]) if r.get("annotator") == "manual"]
     test_rows = load_rows([test])
@@ -171,8 +172,8 @@ def compare(train: Path, test: Path, model_dir: Path | None, output: Path, seed:
     for name, cls in BASELINES.items():
         baseline = cls(random_state=seed) if name == "tfidf_lr" else cls()
         predictions[name] = predict_rows(baseline.fit(train_rows), test_rows)
-    for name, fast in (("transformer_fp32", False), ("transformer_fast", True)):
-        predictions[name] = predict_rows(load_model(model_dir, fast=fast), test_rows)
+    for name, backend in (("transformer_fp32", "torch"), ("transformer_fast", "onnx-int8")):
+        predictions[name] = predict_rows(load_model(model_dir, backend=backend), test_rows)
     results = {name: write_report(name, ordered, scores, output / name)
                for name, (ordered, scores) in predictions.items()}
     summary = {name: {task: {"macro_f1": rep["macro_f1"], "accuracy": rep["accuracy"], "ece": rep.get("ece"),
@@ -216,7 +217,7 @@ def main() -> None:
     summary = compare(args.train, args.test, args.model, args.output).summary
     print(comparison_table(summary, args.test))
     if not args.skip_external:
-        from eval.external import run_external
+        from credscore.eval.external import run_external
 
         print(json.dumps(run_external(args.model, args.external_output), indent=2))
 

@@ -11,8 +11,8 @@
    interval, and plot the score distributions per class (Real and Fake from
    the hold-out; Satire from the dev and test splits, also unseen in training).
 
-    python -m eval.score_validation choose      # prints the best grid weights
-    python -m eval.score_validation validate    # writes eval/reports/score_validation.json + docs/score-distribution.png
+    python -m credscore.eval.score_validation choose      # prints the best grid weights
+    python -m credscore.eval.score_validation validate    # writes eval/reports/score_validation.json + docs/score-distribution.png
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from model.io import atomic_output
-from model.labels import ATTRIBUTION_LABELS, HEDGING_LABELS
-from model.profile import COMPONENTS, ScoringConfig, build_profile, compute_components, reliability_score
-from training.data import group_documents, load_rows
+from credscore.atomic import atomic_output
+from credscore.tasks import ATTRIBUTION_LABELS, HEDGING_LABELS
+from credscore.scoring import COMPONENTS, ScoringConfig, build_profile, compute_components, reliability_score
+from credscore.data_format import group_documents
+from credscore.training.data import load_rows
 
 GRID = (0.0, 0.5, 1.0, 2.0)
 
@@ -82,7 +83,7 @@ def bootstrap_auc(y: np.ndarray, scores: np.ndarray, n: int = 2000, seed: int = 
 
 
 def validate(model_dir: Path | None, holdout: Path, unseen_satire: list[Path], output: Path, plot: Path) -> dict:
-    from model.api import load_model
+    from credscore.api import load_model
 
     model = load_model(model_dir)
     articles = [json.loads(l) for l in holdout.read_text(encoding="utf-8").splitlines() if l.strip()]

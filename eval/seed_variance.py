@@ -1,6 +1,6 @@
 """Spread of dev and test macro-F1 across training runs that differ only in their seed.
 
-    python -m eval.seed_variance model/weights runs/final7_seed7 --output eval/reports/seed_variance.json
+    python -m credscore.eval.seed_variance model/weights runs/final7_seed7 --output eval/reports/seed_variance.json
 
 Each model directory is evaluated on both inference paths (fp32 PyTorch and
 the int8 ONNX Runtime fast path); the report gives every run's numbers and,
@@ -14,23 +14,23 @@ import json
 import statistics
 from pathlib import Path
 
-from eval.report import evaluate_probs, predict_rows
-from model.io import atomic_output
-from model.labels import TASKS
-from training.data import load_rows
+from credscore.eval.report import evaluate_probs, predict_rows
+from credscore.atomic import atomic_output
+from credscore.tasks import TASKS
+from credscore.training.data import load_rows
 
 SPLITS = {"dev": Path("seeds/dev.jsonl"), "test": Path("seeds/test.jsonl")}
 
 
 def evaluate_run(model_dir: Path) -> dict:
     """Macro-F1 per split, path and head of one model directory."""
-    from model.api import load_model
-    from model.modeldir import read_json
+    from credscore.api import load_model
+    from credscore.model_dir import ModelDirectory
 
-    seed = read_json(model_dir / "config.json").get("training", {}).get("config", {}).get("seed")
+    seed = ModelDirectory(model_dir).config().get("training", {}).get("config", {}).get("seed")
     out = {"model": str(model_dir), "seed": seed}
-    for path_name, fast in (("fp32", False), ("fast", True)):
-        model = load_model(model_dir, fast=fast)
+    for path_name, backend in (("fp32", "torch"), ("fast", "onnx-int8")):
+        model = load_model(model_dir, backend=backend)
         for split, data in SPLITS.items():
             ordered, scores = predict_rows(model, load_rows([data]))
             report = evaluate_probs(ordered, scores)

@@ -1,182 +1,186 @@
 """The Python API of credscore.
 
->>> from model.api import load_model
->>> model = load_model()                      # the shipped default model, offline
+>>> import credscore
+>>> model = credscore.load_model()                 # the shipped default model, offline
 >>> result = model.score("The ministry said on Monday that ...")
->>> result.profile.reliability                # 0-100
+>>> result.profile.reliability                     # 0-100
 >>> model.predict(["Officials said the fire may have been set.", "It spread fast."])
+>>> model.predict_proba(["Officials said the fire may have been set."])["hedging"]   # (1, 3)
+>>> for result in model.pipe(articles, batch_size=8): ...                          # lazily
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from model import __version__
-from model.errors import InputError
-from model.labels import ATTRIBUTION_LABELS, HEDGING_LABELS, TASKS
-from model.modeldir import DEFAULT_MODEL_DIR, read_model_meta, read_temperatures
-from model.predictor import Predictor, Probabilities
-from model.profile import Profile, ScoringConfig, build_profile
-from model.text import Sentence, looks_english, split_sentences
-from model.tokenization import SentenceTokenizer
+from credscore import __version__
+from credscore.backends import build_backend, configured_backend
+from credscore.errors import InputError
+from credscore.model_dir import ModelDirectory
+from credscore.predictor import Predictor, Probabilities, ProgressFn
+from credscore.results import ArticleScore, SentencePrediction, sentence_predictions
+from credscore.scoring import ScoringConfig, build_profile
+from credscore.splitting import Sentence, looks_english, split_sentences
+from credscore.tokenization import SentenceTokenizer
 
-
-@dataclass
-class LabelPrediction:
-    """One head's answer for one sentence: arg-max label, its probability, all probabilities."""
-
-    label: str
-    confidence: float
-    scores: dict[str, float]
-
-
-@dataclass
-class SentencePrediction:
-    """Both labels of one sentence; ``index`` is 1-based; offsets index the article text."""
-
-    index: int
-    text: str
-    start: int | None
-    end: int | None
-    attribution: LabelPrediction
-    hedging: LabelPrediction
-
-
-@dataclass
-class ArticleScore:
-    """The result of :meth:`CredscoreModel.score`: sentences, profile and notes."""
-
-    model: dict
-    sentences: list[SentencePrediction]
-    profile: Profile
-    warnings: list[str] = field(default_factory=list)
-    name: str | None = None
-
-    def to_dict(self) -> dict:
-        """The JSON-ready dict documented in docs/output-format.md."""
-        out = {"schema_version": 1, "model": self.model, "input": self.name,
-               "sentences": [asdict(s) for s in self.sentences],
-               "profile": self.profile.to_dict(), "warnings": self.warnings}
-        return out
-
-    def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
-
-    def to_html(self) -> str:
-        """A self-contained HTML report (no external assets)."""
-        from model.render import render_html
-
-        return render_html(self)
-
-
-def _label_predictions(probs: Probabilities, row: int) -> dict[str, LabelPrediction]:
-    out = {}
-    for task, labels in TASKS.items():
-        p = probs.scores[task][row]
-        best = int(np.argmax(p))
-        out[task] = LabelPrediction(labels[best], round(float(p[best]), 4),
-                                    {label: round(float(v), 4) for label, v in zip(labels, p)})
-    return out
+CONTEXTS = ("document", "none")
 
 
 class CredscoreModel:
     """A loaded credscore model: :meth:`predict` sentences, :meth:`score` articles.
 
+    Build one with :meth:`from_pretrained` (or :func:`credscore.load_model`);
+    the constructor only stores what it is given.
+
     Parameters
     ----------
+    predictor:
+        the :class:`~credscore.predictor.Predictor` that runs the network.
+    config:
+        the model directory's validated ``config.json``.
     path:
-        model directory (``None``: the shipped default in ``model/weights``).
-    fast:
-        ``True``: the int8 ONNX Runtime fast path (graphs built once per model
-        and cached, see :mod:`model.onnx_cache`); ``False``: the fp32 PyTorch
-        network; ``None``: the model's recommended setting (``config.json``,
-        ``inference.fast_path``).
-    batch_size:
-        sentences per encoder pass (``None``: the backend's default).
+        the model directory.
+    backend:
+        the name of the backend the predictor runs.
     """
 
-    def __init__(self, path: Path | str | None = None, fast: bool | None = None,
-                 batch_size: int | None = None):
-        self.path = Path(path or DEFAULT_MODEL_DIR)
-        self.meta = read_model_meta(self.path)
-        self.fast = bool(self.meta.get("inference", {}).get("fast_path", False)) if fast is None else fast
-        max_length = int(self.meta["network"].get("max_length", 128))
-        self.predictor = Predictor(self._backend(), SentenceTokenizer(max_length=max_length),
-                                   read_temperatures(self.path), batch_size)
+    def __init__(self, predictor: Predictor, config: dict, path: Path, backend: str):
+        self.predictor = predictor
+        self.config = config
+        self.path = path
+        self.backend = backend
 
-    def _backend(self):
-        # Imported here: the fast path must not pay for importing torch, nor the fp32 path for onnxruntime.
-        if self.fast:
-            from model.onnx_backend import OnnxBackend
-            from model.onnx_cache import ensure_compiled
+    @classmethod
+    def from_pretrained(cls, path: Path | str | None = None, backend: str | None = None,
+                        batch_size: int | None = None) -> "CredscoreModel":
+        """Load a model directory (default: the shipped model), fully offline.
 
-            return OnnxBackend(ensure_compiled(self.path, self.meta))
-        from model.persist import load_model_dir
-        from model.torch_backend import TorchBackend
+        ``backend``: a name in :data:`credscore.backends.BACKENDS` (``torch``,
+        ``onnx-int8``, ``onnx-fp32``); ``None`` takes the model's recommended
+        one (``config.json``, ``inference.backend``).  ``batch_size``:
+        sentences per encoder pass (``None``: the backend's default).
+        """
+        directory = ModelDirectory(path)
+        config = directory.config()
+        name = backend or configured_backend(config)
+        network_backend = build_backend(name, directory, config)
+        max_length = int(config["network"].get("max_length", 128))
+        tokenizer = SentenceTokenizer(directory.encoder_spec(config).entry.tokenizer_file(), max_length)
+        predictor = Predictor(network_backend, tokenizer, directory.temperatures(), batch_size)
+        return cls(predictor, config, directory.path, name)
 
-        return TorchBackend(load_model_dir(self.path).network)
+    @property
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        """Each task's label names, in the column order of :meth:`predict_proba`."""
+        return {task: tuple(labels) for task, labels in self.config["labels"].items()}
 
     @property
     def info(self) -> dict:
-        """Name, version and inference path of the model (as reported in outputs)."""
-        return {"name": self.meta.get("name", self.path.name), "version": self.meta.get("version", "unversioned"),
-                "credscore": __version__, "fast_path": self.fast,
-                "backend": self.predictor.backend.name}
+        """Name, version and inference backend of the model (as reported in outputs)."""
+        return {"name": self.config.get("name", self.path.name), "version": self.config.get("version", "unversioned"),
+                "credscore": __version__, "backend": self.backend}
 
-    def predict_documents(self, documents: list[list[str]], progress=None) -> Probabilities:
+    def predict_documents(self, documents: list[list[str]], progress: ProgressFn | None = None) -> Probabilities:
         """Calibrated probabilities for documents given as lists of sentences.
 
         ``progress(done, total)``, if given, is called as sentences are encoded.
         """
         return self.predictor.predict_documents(documents, progress)
 
-    def predict(self, sentences: list[str], context: str = "document") -> list[SentencePrediction]:
-        """Labels of ``sentences``.
-
-        ``context="document"`` reads them as consecutive sentences of one
-        document (each sees its neighbours); ``"none"`` treats each alone.
-        """
+    def _documents(self, sentences: Iterable[str], context: str) -> tuple[list[str], list[list[str]]]:
         if isinstance(sentences, str):
-            raise InputError("predict() takes a list of sentences; use score() for an article")
-        if context not in ("document", "none"):
-            raise InputError("context must be 'document' or 'none'")
-        docs = [list(sentences)] if context == "document" else [[s] for s in sentences]
-        probs = self.predict_documents(docs)
-        return [SentencePrediction(i + 1, s, None, None, **_label_predictions(probs, i))
-                for i, s in enumerate(sentences)]
+            raise InputError("predict() takes an iterable of sentences; use score() for an article")
+        if context not in CONTEXTS:
+            raise InputError(f"context must be one of {', '.join(CONTEXTS)}, got {context!r}")
+        sentences = list(sentences)
+        if not all(isinstance(s, str) for s in sentences):
+            raise InputError("predict() takes sentences as strings")
+        return sentences, ([sentences] if context == "document" else [[s] for s in sentences])
 
-    def score(self, text: str, scoring: ScoringConfig | None = None, name: str | None = None,
-              progress=None) -> ArticleScore:
-        """Split ``text`` into sentences, label them and build the reliability profile.
+    def predict_proba(self, sentences: Iterable[str], context: str = "document") -> dict[str, np.ndarray]:
+        """Calibrated probabilities per task, ``(N, n_labels)`` arrays whose columns follow :attr:`labels`.
 
-        ``progress(done, total)``, if given, is called as sentences are encoded
-        (the CLI shows a progress bar for long articles).
+        ``context="document"`` reads the sentences as consecutive sentences of
+        one document (each sees its neighbours); ``"none"`` treats each alone.
         """
-        notes = []
-        sentences: list[Sentence] = split_sentences(text)
+        _, docs = self._documents(sentences, context)
+        return self.predict_documents(docs).scores
+
+    def predict(self, sentences: Iterable[str], context: str = "document") -> list[SentencePrediction]:
+        """Labels of ``sentences`` (any iterable of strings), as :class:`SentencePrediction` objects (0-based)."""
+        sentences, docs = self._documents(sentences, context)
+        return sentence_predictions(self.predict_documents(docs).scores, sentences)
+
+    def score(self, text: str | Iterable[str], scoring: ScoringConfig | None = None, name: str | None = None,
+              progress: ProgressFn | None = None) -> ArticleScore:
+        """Label an article's sentences and build its reliability profile.
+
+        ``text`` is the article (split here into sentences with character
+        offsets), or its sentences already split: then the article is those
+        sentences joined by single spaces and offsets index that string.
+        ``progress(done, total)``, if given, is called as sentences are encoded.
+        """
+        return next(self._score_batch([(text, name)], scoring, progress))
+
+    def pipe(self, texts: Iterable[str | tuple[str, str]], batch_size: int = 8,
+             scoring: ScoringConfig | None = None) -> Iterator[ArticleScore]:
+        """Score many articles lazily, ``batch_size`` articles per encoder call, in input order.
+
+        ``texts`` may yield article strings or ``(text, name)`` pairs.
+        """
+        if batch_size < 1:
+            raise InputError("batch_size must be at least 1")
+        batch: list[tuple[str, str | None]] = []
+        for item in texts:
+            batch.append(item if isinstance(item, tuple) else (item, None))
+            if len(batch) >= batch_size:
+                yield from self._score_batch(batch, scoring)
+                batch = []
+        if batch:
+            yield from self._score_batch(batch, scoring)
+
+    def _score_batch(self, items: list[tuple[str | Iterable[str], str | None]], scoring: ScoringConfig | None,
+                     progress: ProgressFn | None = None) -> Iterator[ArticleScore]:
+        articles = [self._split(text, name) for text, name in items]
+        probs = self.predict_documents([[s.text for s in sents] for _, sents, _ in articles], progress)
+        offset = 0
+        for (text, sentences, name), n_trunc in zip(articles, probs.truncated_per_document):
+            notes = []
+            if not looks_english(text):
+                notes.append("the text does not look like English; the model is trained on English news")
+            if n_trunc:
+                notes.append(f"{n_trunc} sentence(s) longer than {self.predictor.tokenizer.max_length} "
+                             "tokens were truncated")
+            rows = slice(offset, offset + len(sentences))
+            results = sentence_predictions(probs.scores, [s.text for s in sentences],
+                                           [(s.start, s.end) for s in sentences], offset)
+            profile = build_profile(probs.scores["attribution"][rows], probs.scores["hedging"][rows], scoring)
+            offset += len(sentences)
+            yield ArticleScore(self.info, results, profile, notes, name)
+
+    @staticmethod
+    def _split(text: str | Iterable[str], name: str | None) -> tuple[str, list[Sentence], str | None]:
+        if isinstance(text, str):
+            sentences = split_sentences(text)
+        else:
+            parts = [str(s).strip() for s in text]
+            sentences, pos = [], 0
+            for part in filter(None, parts):
+                sentences.append(Sentence(part, pos, pos + len(part)))
+                pos += len(part) + 1
+            text = " ".join(filter(None, parts))
         if not sentences:
             raise InputError(f"{name or 'input'}: no sentences found")
-        if not looks_english(text):
-            notes.append("the text does not look like English; the model is trained on English news")
-        probs = self.predict_documents([[s.text for s in sentences]], progress)
-        if probs.truncated:
-            notes.append(f"{probs.truncated} sentence(s) longer than {self.predictor.tokenizer.max_length} "
-                         "tokens were truncated")
-        results = [SentencePrediction(i + 1, s.text, s.start, s.end, **_label_predictions(probs, i))
-                   for i, s in enumerate(sentences)]
-        profile = build_profile(probs.scores["attribution"], probs.scores["hedging"], scoring)
-        return ArticleScore(self.info, results, profile, notes, name)
+        return text, sentences, name
 
 
-def load_model(path: Path | str | None = None, fast: bool | None = None,
+def load_model(path: Path | str | None = None, backend: str | None = None,
                batch_size: int | None = None) -> CredscoreModel:
-    """Load a model directory (default: the shipped model), fully offline."""
-    return CredscoreModel(path, fast=fast, batch_size=batch_size)
+    """Load a model directory (default: the shipped model), fully offline (see :meth:`CredscoreModel.from_pretrained`)."""
+    return CredscoreModel.from_pretrained(path, backend=backend, batch_size=batch_size)
 
 
-__all__ = ["ATTRIBUTION_LABELS", "HEDGING_LABELS", "ArticleScore", "CredscoreModel", "LabelPrediction",
-           "ScoringConfig", "SentencePrediction", "load_model"]
+__all__ = ["ArticleScore", "CredscoreModel", "ScoringConfig", "SentencePrediction", "load_model"]

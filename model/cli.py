@@ -1,7 +1,9 @@
-"""The ``credscore`` command line (a thin layer over :mod:`model.api`).
+"""The ``credscore`` command line: the composition root (a thin layer over :mod:`credscore.api`).
 
-Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input
-(docs/errors.md).  Errors are one line on stderr, never a traceback
+Only this module reaches the training and evaluation packages, and only
+lazily, inside the ``train`` and ``eval`` commands: the inference core never
+imports them.  Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad
+input (docs/errors.md).  Errors are one line on stderr, never a traceback
 (set ``CREDSCORE_DEBUG=1`` to see one).
 """
 
@@ -10,23 +12,17 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from model import __version__
-from model.errors import EXIT_BAD_INPUT, EXIT_FAILURE, CredscoreError, InputError, NotBuiltError
+from credscore import __version__
+from credscore.errors import EXIT_BAD_INPUT, EXIT_FAILURE, CredscoreError, InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings={"show_default": True},
                   help="credscore: who vouches for what in a news article, and how firmly.")
-
-
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
-    html = "html"
 
 
 def _stderr():
@@ -47,61 +43,71 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
     """credscore: who vouches for what in a news article, and how firmly."""
 
 
-ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: the shipped model).")]
-FastOpt = Annotated[Optional[bool], typer.Option(
-    "--fast/--no-fast", help="int8 ONNX Runtime fast path, or the fp32 PyTorch network (default: the model's setting).")]
+def _backend_help() -> str:
+    from credscore.backends import BACKENDS
+
+    return f"Inference backend: {', '.join(BACKENDS.names())} (default: the model's setting)."
+
+
+def _format_help() -> str:
+    from credscore.formats import FORMATS
+
+    return "Output format: " + "; ".join(f"{name} ({f.description})" for name, f in FORMATS.items()) + "."
+
+
+ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: the shipped model).",
+                                                  show_default=False)]
+BackendOpt = Annotated[Optional[str], typer.Option("--backend", "-b", help=_backend_help(), show_default=False)]
+OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Write here (atomically); - or absent: stdout.",
+                                                  show_default=False)]
+
+
+def _to_stdout(output: str | None) -> bool:
+    return output in (None, "-")
+
+
+def _write_text(output: str | None, write) -> None:
+    """Call ``write(stream, terminal)`` on stdout or on an atomically replaced file."""
+    if _to_stdout(output):
+        write(sys.stdout, sys.stdout.isatty())
+        return
+    from credscore.atomic import atomic_output
+
+    with atomic_output(Path(output)) as fh:
+        write(fh, False)
 
 
 @app.command()
 def score(
-    inputs: Annotated[list[str], typer.Argument(help="Article files, folders of .txt/.html files, or - for stdin.")],
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")] = None,
+    inputs: Annotated[list[str], typer.Argument(help="Article files, folders of .txt/.html files, or - for stdin.",
+                                                show_default=False)],
+    format: Annotated[str, typer.Option("--format", "-f", help=_format_help())] = "table",
+    output: OutputOpt = None,
     model_dir: ModelOpt = None,
-    fast: FastOpt = None,
-    html: Annotated[Optional[bool], typer.Option("--html/--no-html", help="Treat input as HTML (default: detect).")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="Scoring weights override (JSON or TOML).")] = None,
+    backend: BackendOpt = None,
+    html: Annotated[Optional[bool], typer.Option("--html/--no-html", help="Treat input as HTML (default: detect).",
+                                                 show_default=False)] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Scoring weights override (JSON or TOML).",
+                                                   show_default=False)] = None,
 ):
     """Score articles: sentence labels and the reliability profile."""
-    from model.api import load_model
-    from model.inputs import read_articles
-    from model.io import atomic_output
-    from model.profile import ScoringConfig
+    from credscore.api import load_model
+    from credscore.formats import FORMATS
+    from credscore.reading import read_articles
+    from credscore.scoring import ScoringConfig
 
+    fmt = FORMATS.get(format)
     scoring = ScoringConfig.from_file(config) if config else None
     articles = read_articles(inputs, html=html)
-    if format is OutputFormat.html and len(articles) > 1:
-        raise InputError("--format html takes one article at a time")
-    model = load_model(model_dir, fast=fast)
-    many = len(articles) > 1
-    results = _score_all(model, articles, scoring, progress=many)
+    many = len(inputs) > 1 or any(Path(p).is_dir() for p in inputs if p != "-")
+    if fmt.single_article and len(articles) > 1:
+        raise InputError(f"--format {format} takes one article at a time")
+    model = load_model(model_dir, backend=backend)
+    results = _score_all(model, articles, scoring, progress=len(articles) > 1)
     for r in results:
         for w in r.warnings:
             _stderr().print(f"[yellow]warning[/]: {r.name}: {w}", highlight=False)
-    if format is OutputFormat.json:
-        text = "".join(r.to_json() + "\n" for r in results) if many else results[0].to_json(indent=2) + "\n"
-    elif format is OutputFormat.html:
-        text = results[0].to_html()
-    else:
-        text = None
-    if text is None:
-        from rich.console import Console
-
-        from model.render import render_table
-
-        if output:
-            with atomic_output(output) as fh:
-                console = Console(file=fh, width=120, force_terminal=False)
-                for r in results:
-                    render_table(r, console)
-        else:
-            for r in results:
-                render_table(r, Console())
-    elif output:
-        with atomic_output(output) as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    _write_text(output, lambda stream, terminal: fmt.write(results, stream, lines=many, terminal=terminal))
 
 
 LONG_ARTICLE_SENTENCES = 500  # above this, a progress bar counts sentences
@@ -134,61 +140,73 @@ def _score_all(model, articles, scoring, progress: bool):
 
 @app.command()
 def predict(
-    data: Annotated[Path, typer.Argument(help="JSON Lines rows (doc_id, sent_index, text; labels optional).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output JSON Lines file (written atomically).")],
+    data: Annotated[Path, typer.Argument(help="JSON Lines rows (doc_id, sent_index, text; labels optional).",
+                                         show_default=False)],
+    output: OutputOpt = None,
     model_dir: ModelOpt = None,
-    fast: FastOpt = None,
+    backend: BackendOpt = None,
 ):
     """Label every sentence of a JSON Lines file; keeps all input fields."""
-    from model.api import load_model
-    from model.batch import predict_file
+    from credscore.api import load_model
+    from credscore.file_prediction import predict_file
 
-    model = load_model(model_dir, fast=fast)
-    n = predict_file(model, data, output, console=_stderr())
-    _stderr().print(f"wrote {n} rows to {output}")
+    model = load_model(model_dir, backend=backend)
+    n = predict_file(model, data, None if _to_stdout(output) else Path(output), console=_stderr())
+    _stderr().print(f"wrote {n} rows to {'stdout' if _to_stdout(output) else output}", highlight=False)
 
 
 @app.command()
 def train(
-    data: Annotated[list[Path], typer.Argument(help="Training JSONL files or folders.")],
-    dev: Annotated[Path, typer.Option("--dev", help="Dev JSONL file (model selection and calibration).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write (atomically).")],
-    init_from: Annotated[Optional[str], typer.Option("--init-from", help="'default' or a model directory to continue from.")] = None,
+    data: Annotated[list[Path], typer.Argument(help="Training JSONL files or folders.", show_default=False)],
+    dev: Annotated[Path, typer.Option("--dev", help="Dev JSONL file (model selection and calibration).",
+                                      show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write (atomically).",
+                                         show_default=False)],
+    init_from: Annotated[Optional[str], typer.Option("--init-from", help="'default' or a model directory to continue from.",
+                                                     show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
-    epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed.")] = None,
-    context: Annotated[Optional[str], typer.Option(help="Context mode: none, neighbours or bigru.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs (default: the training config's, 7).",
+                                                  show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (default: 13).", show_default=False)] = None,
+    context: Annotated[Optional[str], typer.Option(help="Context mode: none, neighbours or bigru (default: bigru).",
+                                                   show_default=False)] = None,
     no_mapped: Annotated[bool, typer.Option("--no-mapped", help="Drop rows with annotator 'mapped'.")] = False,
 ):
     """Fine-tune a model on labelled data (see docs/data-format.md)."""
-    from training.cli_train import run_training
+    from credscore.training.cli_train import run_training
 
     run_training(data, dev, output, init_from=init_from, resume=resume, epochs=epochs, seed=seed,
                  context=context, no_mapped=no_mapped, console=_stderr())
 
 
 @app.command()
-def prepare(model_dir: ModelOpt = None):
-    """Build and cache the fast path's ONNX Runtime graphs of a model now (otherwise done on first use)."""
-    from model.modeldir import DEFAULT_MODEL_DIR, read_model_meta
-    from model.onnx_cache import ensure_compiled
+def prepare(model_dir: ModelOpt = None,
+            backend: Annotated[str, typer.Option("--backend", "-b", help="ONNX backend to build.")] = "onnx-int8"):
+    """Build and cache an ONNX Runtime backend's graphs now (otherwise done on first use)."""
+    from credscore.backends.onnx_cache import PRECISIONS, ensure_compiled
+    from credscore.model_dir import ModelDirectory
 
-    path = model_dir or DEFAULT_MODEL_DIR
-    compiled = ensure_compiled(path, read_model_meta(path))
-    _stderr().print(f"fast path ready: {compiled}", highlight=False)
+    precision = backend.removeprefix("onnx-")
+    if not backend.startswith("onnx-") or precision not in PRECISIONS:
+        raise InputError(f"--backend: expected one of {', '.join('onnx-' + p for p in PRECISIONS)}, got {backend!r}")
+    directory = ModelDirectory(model_dir)
+    compiled = ensure_compiled(directory.path, directory.config(), precision)
+    _stderr().print(f"{backend} ready: {compiled}", highlight=False)
 
 
 @app.command(name="eval")
 def evaluate(
-    data: Annotated[Path, typer.Option("--data", help="Labelled JSONL file to evaluate on.")],
+    data: Annotated[Path, typer.Argument(help="Labelled JSONL file to evaluate on.", show_default=False)],
     model_dir: ModelOpt = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Report folder (JSON, Markdown, PNG).")] = Path("eval/reports/latest"),
-    fast: FastOpt = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Report folder (metrics.json, report.md, PNG plots); absent: the report to stdout.",
+        show_default=False)] = None,
+    backend: BackendOpt = None,
 ):
     """Per-class metrics, confusion matrices and calibration on a labelled file."""
-    from eval.report import evaluate_model_cli
+    from credscore.eval.report import evaluate_model_cli
 
-    evaluate_model_cli(data, model_dir, output, fast=fast, console=_stderr())
+    evaluate_model_cli(data, model_dir, output, backend=backend, console=_stderr())
 
 
 def _log_to_stderr() -> None:

@@ -39,6 +39,3 @@ class ModelLoadError(CredscoreError):
 
     exit_code = EXIT_BAD_INPUT
 
-
-class NotBuiltError(CredscoreError):
-    """A command that exists in the interface but is not implemented yet."""

@@ -19,7 +19,11 @@ Context modes (``NetworkConfig.context``):
   speaker named three sentences earlier can still reach the label.
 
 The encoder is fine-tuned with LoRA adapters (``peft``); only adapters,
-heads and context layer are saved (see :mod:`model.persist`).
+heads and context layer are saved (see :mod:`credscore.model_dir`).
+
+Each task of :data:`credscore.tasks.TASK_REGISTRY` names its head
+architecture (:data:`HEADS`) and its loss (:data:`LOSSES`): the network
+builds one head per task and the trainer sums one loss per task.
 """
 
 from __future__ import annotations
@@ -29,9 +33,40 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from model.labels import TASKS
+from credscore.registry import Registry
+from credscore.tasks import TASK_REGISTRY, TASKS
 
 CONTEXT_MODES = ("none", "neighbours", "bigru")
+
+#: Head architectures: ``build(in_dim, n_labels, config) -> nn.Module`` mapping ``(N, in_dim)`` to logits.
+HEADS: Registry = Registry("head")
+#: Losses: ``loss(logits (N, C), targets (N,), row_weights (N,), class_weights (C,)) -> scalar``;
+#: rows with target -1 carry no label for that task and must be ignored.
+LOSSES: Registry = Registry("loss")
+
+
+@HEADS.register("mlp")
+def mlp_head(in_dim: int, n_labels: int, config: "NetworkConfig") -> nn.Module:
+    """Dropout, a GELU hidden layer of ``config.head_hidden`` units, dropout, linear to the labels."""
+    return nn.Sequential(
+        nn.Dropout(config.dropout),
+        nn.Linear(in_dim, config.head_hidden),
+        nn.GELU(),
+        nn.Dropout(config.dropout),
+        nn.Linear(config.head_hidden, n_labels),
+    )
+
+
+@LOSSES.register("weighted_cross_entropy")
+def weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, row_weights: torch.Tensor,
+                           class_weights: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy with per-class and per-row weights, normalised by the weights' sum (0 if no row is labelled)."""
+    keep = target >= 0
+    if not keep.any():
+        return logits.sum() * 0.0
+    ce = nn.functional.cross_entropy(logits[keep], target[keep], weight=class_weights, reduction="none")
+    w = row_weights[keep] * class_weights[target[keep]]
+    return (ce * row_weights[keep]).sum() / w.sum()
 
 
 @dataclass
@@ -146,14 +181,8 @@ class CredscoreNetwork(nn.Module):
         hidden = encoder.config.hidden_size
         self.context = DocumentContext(hidden, config)
         self.heads = nn.ModuleDict({
-            task: nn.Sequential(
-                nn.Dropout(config.dropout),
-                nn.Linear(self.context.out_dim, config.head_hidden),
-                nn.GELU(),
-                nn.Dropout(config.dropout),
-                nn.Linear(config.head_hidden, len(labels)),
-            )
-            for task, labels in TASKS.items()
+            name: HEADS.get(task.head)(self.context.out_dim, len(task.labels), config)
+            for name, task in TASK_REGISTRY.items()
         })
 
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -167,7 +196,7 @@ class CredscoreNetwork(nn.Module):
         return {task: head(ctx) for task, head in self.heads.items()}
 
     def classify_document(self, emb: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Logits per task, in :data:`model.labels.TASKS` order, for one document ``(n, H)``.
+        """Logits per task, in :data:`credscore.tasks.TASKS` order, for one document ``(n, H)``.
 
         The traceable twin of ``classify(emb, [n])`` used for ONNX export.
         """
@@ -180,3 +209,12 @@ class CredscoreNetwork(nn.Module):
     def head_state_dict(self) -> dict[str, torch.Tensor]:
         """Weights of everything but the encoder (context layer and heads)."""
         return {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")}
+
+
+def build_network(config: NetworkConfig, spec, seed: int = 0) -> CredscoreNetwork:
+    """A fresh trainable network for :class:`~credscore.encoders.EncoderSpec` ``spec``: base encoder + LoRA + new heads."""
+    from credscore.encoders import add_lora, build_base_encoder
+
+    encoder = add_lora(build_base_encoder(spec, seed), config, spec)
+    torch.manual_seed(seed)
+    return CredscoreNetwork(encoder, config)

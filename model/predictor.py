@@ -4,9 +4,9 @@ Sentences are tokenised once, sorted by length and encoded in small batches
 (little padding), then put back in document order for the context layer and
 heads.  The network itself runs in a *backend*:
 
-* :class:`model.torch_backend.TorchBackend`: the fp32 PyTorch network, the
+* :class:`credscore.backends.pytorch.TorchBackend`: the fp32 PyTorch network, the
   reference implementation (the same code that is trained);
-* :class:`model.onnx_backend.OnnxBackend`: the same weights exported to ONNX,
+* :class:`credscore.backends.ort.OnnxBackend`: the same weights exported to ONNX,
   with fused attention and int8 dynamic quantisation, in ONNX Runtime (the
   fast path; no torch import).
 
@@ -22,9 +22,9 @@ from typing import Protocol
 
 import numpy as np
 
-from model.calibration import apply_temperature
-from model.labels import TASKS
-from model.tokenization import SentenceTokenizer
+from credscore.calibration import apply_temperature
+from credscore.tasks import TASKS
+from credscore.tokenization import SentenceTokenizer, pad_batch
 
 #: Sentences tokenised and length-sorted together; bounds the memory of token ids.
 CHUNK_SENTENCES = 4096
@@ -59,7 +59,12 @@ class Probabilities:
 
     scores: dict[str, np.ndarray]
     doc_lengths: list[int]
-    truncated: int = 0
+    #: Per document, how many of its sentences were longer than the tokenizer's ``max_length``.
+    truncated_per_document: list[int] = field(default_factory=list)
+
+    @property
+    def truncated(self) -> int:
+        return sum(self.truncated_per_document)
 
     def labels(self, task: str) -> list[str]:
         names = TASKS[task]
@@ -73,7 +78,7 @@ class Predictor:
     Parameters
     ----------
     backend:
-        :class:`model.torch_backend.TorchBackend` or :class:`model.onnx_backend.OnnxBackend`.
+        :class:`credscore.backends.pytorch.TorchBackend` or :class:`credscore.backends.ort.OnnxBackend`.
     tokenizer:
         turns sentences into ids (truncating to the network's ``max_length``).
     temperatures:
@@ -93,11 +98,8 @@ class Predictor:
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
 
-    def _tokenize(self, sentences: list[str]) -> tuple[list[list[int]], int]:
-        return self.tokenizer.encode(sentences)
-
-    def embed(self, sentences: list[str], progress: ProgressFn | None = None) -> tuple[np.ndarray, int]:
-        """Sentence vectors ``(N, H)`` in input order, and the count of truncated sentences.
+    def embed(self, sentences: list[str], progress: ProgressFn | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Sentence vectors ``(N, H)`` in input order, and ``(N,)`` booleans: which sentences were truncated.
 
         Works through the input in chunks of :data:`CHUNK_SENTENCES`, so token
         ids and padded batches are held for one chunk at a time whatever the
@@ -105,14 +107,15 @@ class Predictor:
         is called as ``progress(done, total)`` after every batch.
         """
         out = np.empty((len(sentences), self.backend.hidden_size), dtype=np.float32)
-        truncated = done = 0
+        truncated = np.zeros(len(sentences), dtype=bool)
+        done = 0
         workers = max(1, self.backend.parallel_batches)
         pool = ThreadPoolExecutor(workers) if workers > 1 else None
         try:
             for chunk_start in range(0, len(sentences), CHUNK_SENTENCES):
                 chunk = sentences[chunk_start:chunk_start + CHUNK_SENTENCES]
-                ids, n_trunc = self._tokenize(chunk)
-                truncated += n_trunc
+                ids, flags = self.tokenizer.encode(chunk)
+                truncated[chunk_start:chunk_start + len(chunk)] = flags
                 order = np.argsort([len(x) for x in ids], kind="stable")
                 batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
                 run = lambda idx: self._embed_batch([ids[i] for i in idx])  # noqa: E731
@@ -128,13 +131,7 @@ class Predictor:
         return out, truncated
 
     def _embed_batch(self, seqs: list[list[int]]) -> np.ndarray:
-        width = max(len(x) for x in seqs)
-        batch = np.full((len(seqs), width), self.tokenizer.pad_token_id, dtype=np.int64)
-        mask = np.zeros((len(seqs), width), dtype=np.int64)
-        for row, seq in enumerate(seqs):
-            batch[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1
-        return self.backend.embed_batch(batch, mask)
+        return self.backend.embed_batch(*pad_batch(seqs, self.tokenizer.pad_token_id))
 
     def predict_documents(self, documents: list[list[str]], progress: ProgressFn | None = None) -> Probabilities:
         """Calibrated probabilities for every sentence of ``documents`` (lists of sentences)."""
@@ -142,8 +139,10 @@ class Predictor:
         flat = [s for doc in documents for s in doc]
         lengths = [len(d) for d in documents]
         if not flat:
-            return Probabilities({t: np.zeros((0, len(l))) for t, l in TASKS.items()}, [], 0)
+            return Probabilities({t: np.zeros((0, len(l))) for t, l in TASKS.items()}, [], [])
         emb, truncated = self.embed(flat, progress)
         logits = self.backend.classify(emb, lengths)
         scores = {t: apply_temperature(logits[t], self.temperatures.get(t, 1.0)) for t in TASKS}
-        return Probabilities(scores, lengths, truncated)
+        bounds = np.cumsum([0] + lengths)
+        per_doc = [int(truncated[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:])]
+        return Probabilities(scores, lengths, per_doc)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from model.modeldir import base_model_path
+import numpy as np
 
 
 class SentenceTokenizer:
@@ -20,7 +20,7 @@ class SentenceTokenizer:
     Parameters
     ----------
     path:
-        a ``tokenizer.json`` (default: the pinned base model's).
+        a ``tokenizer.json`` (default: the shipped MiniLM encoder's, see :mod:`credscore.encoders`).
     max_length:
         longer sentences keep their first ``max_length - 1`` ids and ``[SEP]``.
     """
@@ -29,7 +29,11 @@ class SentenceTokenizer:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from tokenizers import Tokenizer
 
-        self.path = Path(path) if path else base_model_path() / "tokenizer.json"
+        if path is None:
+            from credscore.encoders import ENCODERS
+
+            path = ENCODERS.get("minilm-l6-v2").tokenizer_file()
+        self.path = Path(path)
         self.max_length = max_length
         self._tok = Tokenizer.from_file(str(self.path))
         # The file pads to 128 for sentence-transformers; batches are padded here instead.
@@ -37,7 +41,18 @@ class SentenceTokenizer:
         self._tok.enable_truncation(max_length)
         self.pad_token_id = self._tok.token_to_id("[PAD]")
 
-    def encode(self, sentences: list[str]) -> tuple[list[list[int]], int]:
-        """Ids per sentence and how many sentences were truncated."""
+    def encode(self, sentences: list[str]) -> tuple[list[list[int]], list[bool]]:
+        """Ids per sentence, and per sentence whether it was truncated."""
         encodings = self._tok.encode_batch(sentences)
-        return [e.ids for e in encodings], sum(1 for e in encodings if e.overflowing)
+        return [e.ids for e in encodings], [bool(e.overflowing) for e in encodings]
+
+
+def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Right-padded int64 ids ``(B, T)`` and attention mask ``(B, T)`` of ``B`` id lists (``T``: the longest)."""
+    width = max(len(x) for x in sequences)
+    ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(sequences), width), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = seq
+        mask[row, : len(seq)] = 1
+    return ids, mask

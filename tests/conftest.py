@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from model.labels import ATTRIBUTION_LABELS, HEDGING_LABELS
-from model.network import NetworkConfig
-from model.persist import EncoderSpec
+from credscore.tasks import ATTRIBUTION_LABELS, HEDGING_LABELS
+from credscore.network import NetworkConfig
+from credscore.encoders import EncoderSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ TINY_BERT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, int
 
 
 def tiny_train_config(**overrides):
-    from training.train import TrainConfig
+    from credscore.training.train import TrainConfig
 
     cfg = TrainConfig(epochs=2, patience=5, max_batch_sentences=16, seed=3,
                       encoder=EncoderSpec(kind="random", bert_config=TINY_BERT),
@@ -53,7 +53,7 @@ def write_jsonl(path: Path, rows: list) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A tiny model trained for two epochs on synthetic rows (seconds)."""
-    from training.train import Trainer
+    from credscore.training.train import Trainer
 
     out = tmp_path_factory.mktemp("models") / "tiny"
     rows = make_rows(10, 5)
@@ -63,6 +63,6 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_dir):
-    from model.api import load_model
+    from credscore.api import load_model
 
-    return load_model(tiny_model_dir, fast=False)
+    return load_model(tiny_model_dir, backend="torch")

@@ -1,13 +1,13 @@
-"""Tests of eval.baselines: interface (shapes, row sums), and each baseline's behaviour."""
+"""Tests of credscore.eval.baselines: interface (shapes, row sums), and each baseline's behaviour."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from eval.baselines import (BASELINES, LexiconBaseline, MajorityBaseline, TfidfLogRegBaseline,
+from credscore.eval.baselines import (BASELINES, LexiconBaseline, MajorityBaseline, TfidfLogRegBaseline,
                             lexicon_attribution, lexicon_hedging)
-from model.labels import TASKS
+from credscore.tasks import TASKS
 
 
 def _row(i: int, text: str, attribution: str | None = "unattributed", hedging: str | None = "none") -> dict:

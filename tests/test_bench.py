@@ -1,6 +1,6 @@
 """The benchmark runs and reports the expected fields (speed itself is never asserted)."""
 
-from eval.bench import run
+from credscore.eval.bench import run
 from tests.conftest import ROOT
 
 SYSTEMS = {"transformer_fp32", "transformer_fast", "onnx_fp32_no_quantisation", "tfidf_lr"}

@@ -13,7 +13,7 @@ SAMPLE = ROOT / "seeds/belgorod-legion-raid.txt"
 
 
 def run(*args, stdin: bytes | None = None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "model.cli", *args], capture_output=True, input=stdin,
+    return subprocess.run([sys.executable, "-m", "credscore.cli", *args], capture_output=True, input=stdin,
                           cwd=ROOT, timeout=timeout)
 
 
@@ -130,7 +130,7 @@ def test_atomic_output_gets_the_umask_mode_not_0600(tmp_path):
     """Outputs are written through a temporary file (mkstemp: 0600) but end with the usual mode."""
     import os
 
-    from model.io import atomic_output
+    from credscore.atomic import atomic_output
 
     old = os.umask(0o022)
     try:

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from model.errors import DataValidationError, InputError
+from credscore.errors import DataValidationError, InputError
 from tests.conftest import make_rows, write_jsonl
-from training.data import label_counts, load_rows, to_dataset, validate_file
+from credscore.training.data import label_counts, load_rows, to_dataset, validate_file
 
 
 def test_valid_file_round_trips(tmp_path):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from model.persist import DEFAULT_MODEL_DIR
+from credscore.model_dir import DEFAULT_MODEL_DIR
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -16,7 +16,7 @@ SAMPLE = ROOT / "seeds/belgorod-legion-raid.txt"
 
 @pytest.fixture(scope="module")
 def shipped():
-    from model.api import load_model
+    from credscore.api import load_model
 
     return load_model()
 
@@ -49,7 +49,7 @@ def test_readme_python_example_runs():
 
 
 def test_cli_score_json_with_shipped_model():
-    res = subprocess.run([sys.executable, "-m", "model.cli", "score", str(SAMPLE), "--format", "json"],
+    res = subprocess.run([sys.executable, "-m", "credscore.cli", "score", str(SAMPLE), "--format", "json"],
                          cwd=ROOT, capture_output=True, timeout=300)
     assert res.returncode == 0, res.stderr.decode()
     doc = json.loads(res.stdout)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from eval.render_check import chromium, rendered_dom, visible_text
+from credscore.eval.render_check import chromium, rendered_dom, visible_text
 
 ATTACK = ('Officials said <script>document.title="pwned";document.body.setAttribute("data-x","pwned")</script> '
           'it rained. A source said "><img src=x onerror="document.body.setAttribute(\'data-y\',\'pwned\')"> too.')

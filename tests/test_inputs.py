@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.errors import InputError
-from model.inputs import html_to_text, looks_like_html, read_articles
-from model.text import split_sentences
+from credscore.errors import InputError
+from credscore.reading import html_to_text, looks_like_html, read_articles
+from credscore.splitting import split_sentences
 
 PAGE = """<!DOCTYPE html><html><head><title>Storm hits coast</title><script>alert(1)</script></head>
 <body><nav>Home | World</nav><article><h1>Storm hits coast</h1><p>Officials said two people were hurt.</p>
@@ -83,20 +83,20 @@ def test_splitter_properties_on_punctuation_heavy_text(text):
 
 def test_five_megabyte_article_in_chunks_with_progress(tiny_model, monkeypatch):
     """A 5 MB article is encoded chunk by chunk (bounded token memory) and reports progress."""
-    import model.predictor as predictor
+    import credscore.predictor as predictor
 
     monkeypatch.setattr(predictor, "CHUNK_SENTENCES", 2048)
     sentence = "The minister said on Monday that the bridge would reopen next week after repairs. "
     text = (sentence * (5_000_000 // len(sentence) + 1))[:5_000_000]
     calls = []
     chunk_sizes = []
-    real_tokenize = tiny_model.predictor._tokenize
+    real_encode = tiny_model.predictor.tokenizer.encode
 
     def spy(chunk):
         chunk_sizes.append(len(chunk))
-        return real_tokenize(chunk)
+        return real_encode(chunk)
 
-    monkeypatch.setattr(tiny_model.predictor, "_tokenize", spy)
+    monkeypatch.setattr(tiny_model.predictor.tokenizer, "encode", spy)
     res = tiny_model.score(text, progress=lambda done, total: calls.append((done, total)))
     n = len(res.sentences)
     assert n > 50_000
@@ -118,7 +118,7 @@ def test_ctrl_c_during_a_long_score_leaves_output_intact(tmp_path, tiny_model_di
     article.write_text("The minister said the bridge would reopen soon. " * 150_000)  # 7 MB: a long run
     out = tmp_path / "out.json"
     out.write_text("previous result\n")
-    proc = subprocess.Popen([sys.executable, "-m", "model.cli", "score", str(article), "--format", "json",
+    proc = subprocess.Popen([sys.executable, "-m", "credscore.cli", "score", str(article), "--format", "json",
                              "--output", str(out), "--model", str(tiny_model_dir)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             # A background CI shell may ignore SIGINT, and children inherit that.

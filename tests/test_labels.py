@@ -1,6 +1,6 @@
 import pytest
 
-from model.labels import ATTRIBUTION_LABELS, ATTRIBUTION_WEAKNESS_RANK, HEDGING_LABELS, TASKS, label_to_index
+from credscore.tasks import ATTRIBUTION_LABELS, ATTRIBUTION_WEAKNESS_RANK, HEDGING_LABELS, TASKS, label_to_index
 
 
 def test_label_sets_and_order_are_fixed():

@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from model.network import CONTEXT_MODES, CredscoreNetwork, DocumentContext, NetworkConfig
-from model.persist import EncoderSpec, build_network
+from credscore.network import CONTEXT_MODES, CredscoreNetwork, DocumentContext, NetworkConfig
+from credscore.encoders import EncoderSpec
+from credscore.network import build_network
 from tests.conftest import TINY_BERT
 
 

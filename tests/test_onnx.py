@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from model.errors import ModelLoadError
-from model.labels import TASKS
-from model.network import CONTEXT_MODES, DocumentContext, NetworkConfig
+from credscore.errors import ModelLoadError
+from credscore.tasks import TASKS
+from credscore.network import CONTEXT_MODES, DocumentContext, NetworkConfig
 from tests.conftest import ROOT, make_rows
 
 
@@ -27,13 +27,13 @@ def cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def compiled_cache(tmp_path_factory, tiny_model_dir):
     """A cache directory holding the tiny model's int8 graphs (built once per test session)."""
-    from model.modeldir import read_model_meta
-    from model.onnx_cache import ensure_compiled
+    from credscore.model_dir import ModelDirectory
+    from credscore.backends.onnx_cache import ensure_compiled
 
     path = tmp_path_factory.mktemp("onnx-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CREDSCORE_CACHE_DIR", str(path))
-        ensure_compiled(tiny_model_dir, read_model_meta(tiny_model_dir))
+        ensure_compiled(tiny_model_dir, ModelDirectory(tiny_model_dir).config())
     return path
 
 
@@ -57,26 +57,31 @@ def test_forward_document_equals_forward(mode, n):
 
 def test_sentence_tokenizer_matches_transformers():
     """Inference tokenises with `tokenizers` alone; ids must equal the training tokenizer's."""
-    from model.persist import load_tokenizer
-    from model.tokenization import SentenceTokenizer
-    from training.data import load_rows
+    from transformers import BertTokenizerFast
+
+    from credscore.encoders import base_model_path
+
+    load_tokenizer = lambda: BertTokenizerFast.from_pretrained(str(base_model_path()))  # noqa: E731
+    from credscore.tokenization import SentenceTokenizer
+    from credscore.training.data import load_rows
 
     texts = [r["text"] for r in load_rows([ROOT / "seeds/dev.jsonl"])]
     texts += ["Ünïcödé café — “quotes” 東京 🎉", "word " * 300]
     ids, truncated = SentenceTokenizer(max_length=64).encode(texts)
     reference = load_tokenizer()(texts, truncation=True, max_length=64)["input_ids"]
     assert ids == reference
-    assert truncated == sum(len(x) > 64 for x in load_tokenizer()(texts)["input_ids"]) >= 1
+    assert sum(truncated) == sum(len(x) > 64 for x in load_tokenizer()(texts)["input_ids"]) >= 1
 
 
 def test_fp32_graphs_reproduce_the_torch_network(tiny_model_dir, tiny_model, cache):
     """Exported without quantisation, ONNX Runtime gives the torch probabilities (same arithmetic)."""
-    from model.modeldir import read_model_meta
-    from model.onnx_backend import OnnxBackend
-    from model.onnx_cache import ensure_compiled, read_manifest
-    from model.predictor import Predictor
+    from credscore.model_dir import ModelDirectory
+    from credscore.backends.ort import OnnxBackend
+    from credscore.backends.onnx_cache import ensure_compiled
+    from credscore.backends.onnx_files import read_manifest
+    from credscore.predictor import Predictor
 
-    compiled = ensure_compiled(tiny_model_dir, read_model_meta(tiny_model_dir), precision="fp32")
+    compiled = ensure_compiled(tiny_model_dir, ModelDirectory(tiny_model_dir).config(), precision="fp32")
     assert read_manifest(compiled)["export_check"]["fp32_max_abs_error"] < 1e-3
     onnx = Predictor(OnnxBackend(compiled), tiny_model.predictor.tokenizer, tiny_model.predictor.temperatures)
     docs = _docs()
@@ -87,11 +92,11 @@ def test_fp32_graphs_reproduce_the_torch_network(tiny_model_dir, tiny_model, cac
 
 
 def test_int8_fast_path_agrees_with_fp32(tiny_model_dir, tiny_model, compiled_cache, monkeypatch):
-    from model.api import load_model
+    from credscore.api import load_model
 
     monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(compiled_cache))
-    fast = load_model(tiny_model_dir, fast=True)
-    assert fast.info["backend"] == "onnxruntime-int8" and fast.info["fast_path"] is True
+    fast = load_model(tiny_model_dir, backend="onnx-int8")
+    assert fast.info["backend"] == "onnx-int8"
     docs = _docs()
     got, want = fast.predict_documents(docs).scores, tiny_model.predict_documents(docs).scores
     for task in TASKS:
@@ -104,14 +109,14 @@ def test_int8_fast_path_agrees_with_fp32(tiny_model_dir, tiny_model, compiled_ca
 
 def test_parallel_batches_give_the_same_vectors_in_order(tiny_model_dir, compiled_cache, monkeypatch):
     """Batches run side by side from a thread pool land in input order, with monotone progress."""
-    from model.modeldir import read_model_meta
-    from model.onnx_backend import OnnxBackend
-    from model.onnx_cache import ensure_compiled
-    from model.predictor import Predictor
-    from model.tokenization import SentenceTokenizer
+    from credscore.model_dir import ModelDirectory
+    from credscore.backends.ort import OnnxBackend
+    from credscore.backends.onnx_cache import ensure_compiled
+    from credscore.predictor import Predictor
+    from credscore.tokenization import SentenceTokenizer
 
     monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(compiled_cache))
-    compiled = ensure_compiled(tiny_model_dir, read_model_meta(tiny_model_dir))
+    compiled = ensure_compiled(tiny_model_dir, ModelDirectory(tiny_model_dir).config())
     sentences = [s for doc in _docs() for s in doc] * 3
     tokenizer = SentenceTokenizer(max_length=48)
     one = Predictor(OnnxBackend(compiled, threads=1), tokenizer, batch_size=4)
@@ -125,11 +130,12 @@ def test_parallel_batches_give_the_same_vectors_in_order(tiny_model_dir, compile
 
 
 def test_cache_is_reused_and_a_damaged_cache_is_rebuilt(tiny_model_dir, cache, monkeypatch):
-    import model.onnx_export as onnx_export
-    from model.modeldir import read_model_meta
-    from model.onnx_cache import ENCODER_FILE, ensure_compiled
+    import credscore.backends.onnx_export as onnx_export
+    from credscore.model_dir import ModelDirectory
+    from credscore.backends.onnx_cache import ensure_compiled
+    from credscore.backends.onnx_files import ENCODER_FILE
 
-    meta = read_model_meta(tiny_model_dir)
+    meta = ModelDirectory(tiny_model_dir).config()
     first = ensure_compiled(tiny_model_dir, meta)
     built = []
     real = onnx_export.compile_model
@@ -143,12 +149,12 @@ def test_cache_is_reused_and_a_damaged_cache_is_rebuilt(tiny_model_dir, cache, m
 def test_cache_key_follows_the_weights(tiny_model_dir, tmp_path):
     import shutil
 
-    from model.modeldir import read_model_meta
-    from model.onnx_cache import compile_key
+    from credscore.model_dir import ModelDirectory
+    from credscore.backends.onnx_cache import compile_key
 
     copy = tmp_path / "copy"
     shutil.copytree(tiny_model_dir, copy)
-    meta = read_model_meta(copy)
+    meta = ModelDirectory(copy).config()
     key = compile_key(copy, meta, "int8")
     assert compile_key(tiny_model_dir, meta, "int8") == key  # the path does not matter, the content does
     assert compile_key(copy, meta, "fp32") != key
@@ -160,8 +166,8 @@ def test_cache_key_follows_the_weights(tiny_model_dir, tmp_path):
 def test_unwritable_cache_falls_back_to_a_temporary_directory(tiny_model_dir, cache, monkeypatch):
     import contextlib
 
-    import model.onnx_cache as onnx_cache
-    from model.modeldir import read_model_meta
+    import credscore.backends.onnx_cache as onnx_cache
+    from credscore.model_dir import ModelDirectory
 
     @contextlib.contextmanager
     def refuse(target):
@@ -169,27 +175,27 @@ def test_unwritable_cache_falls_back_to_a_temporary_directory(tiny_model_dir, ca
         yield  # pragma: no cover
 
     monkeypatch.setattr(onnx_cache, "atomic_directory", refuse)
-    compiled = onnx_cache.ensure_compiled(tiny_model_dir, read_model_meta(tiny_model_dir))
+    compiled = onnx_cache.ensure_compiled(tiny_model_dir, ModelDirectory(tiny_model_dir).config())
     assert not compiled.is_relative_to(cache) and (compiled / onnx_cache.MANIFEST_FILE).exists()
 
 
 def test_corrupted_adapter_is_reported_when_building(tiny_model_dir, tmp_path, cache):
     import shutil
 
-    from model.api import load_model
+    from credscore.api import load_model
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model_dir, broken)
     (broken / "heads.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(ModelLoadError, match="heads.safetensors"):
-        load_model(broken, fast=True)
+        load_model(broken, backend="onnx-int8")
     assert not any(cache.glob("onnx-*")) if cache.exists() else True  # nothing half-built left behind
 
 
 def test_fast_path_imports_neither_torch_nor_transformers(tiny_model_dir, compiled_cache):
     """The point of the fast path's cold start: a cached model runs without torch."""
-    code = ("import sys; from model.api import load_model; "
-            f"m = load_model({str(tiny_model_dir)!r}, fast=True); m.score('The ministry said it would.'); "
+    code = ("import sys; from credscore.api import load_model; "
+            f"m = load_model({str(tiny_model_dir)!r}, backend='onnx-int8'); m.score('The ministry said it would.'); "
             "bad = [n for n in ('torch', 'transformers', 'peft', 'datasets') if n in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     env = {**os.environ, "CREDSCORE_CACHE_DIR": str(compiled_cache)}
@@ -199,11 +205,11 @@ def test_fast_path_imports_neither_torch_nor_transformers(tiny_model_dir, compil
 
 def test_cli_reports_the_one_time_build_on_stderr_only(tiny_model_dir, tmp_path):
     env = {**os.environ, "CREDSCORE_CACHE_DIR": str(tmp_path / "c")}
-    cmd = [sys.executable, "-m", "model.cli", "score", "-", "--model", str(tiny_model_dir), "--fast", "--format", "json"]
+    cmd = [sys.executable, "-m", "credscore.cli", "score", "-", "--model", str(tiny_model_dir), "--backend", "onnx-int8", "--format", "json"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, input="The ministry said it would. It rained.",
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["model"]["backend"] == "onnxruntime-int8"  # stdout is pure JSON
+    assert json.loads(proc.stdout)["model"]["backend"] == "onnx-int8"  # stdout is pure JSON
     assert "preparing the int8 ONNX Runtime graphs" in proc.stderr
     again = subprocess.run(cmd, cwd=ROOT, env=env, input="It rained.", capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "preparing" not in again.stderr
@@ -211,11 +217,11 @@ def test_cli_reports_the_one_time_build_on_stderr_only(tiny_model_dir, tmp_path)
 
 def test_prepare_builds_the_cache_and_refuses_a_missing_model(tiny_model_dir, tmp_path):
     env = {**os.environ, "CREDSCORE_CACHE_DIR": str(tmp_path / "c")}
-    ok = subprocess.run([sys.executable, "-m", "model.cli", "prepare", "--model", str(tiny_model_dir)], cwd=ROOT,
+    ok = subprocess.run([sys.executable, "-m", "credscore.cli", "prepare", "--model", str(tiny_model_dir)], cwd=ROOT,
                         env=env, capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr
     assert len(list((tmp_path / "c").glob("onnx-int8-*/manifest.json"))) == 1
-    missing = subprocess.run([sys.executable, "-m", "model.cli", "prepare", "--model", str(tmp_path / "none")],
+    missing = subprocess.run([sys.executable, "-m", "credscore.cli", "prepare", "--model", str(tmp_path / "none")],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and missing.stderr.strip().count("\n") == 0
     assert "model directory not found" in missing.stderr

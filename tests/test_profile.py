@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.errors import InputError
-from model.profile import COMPONENTS, ScoringConfig, build_profile
+from credscore.errors import InputError
+from credscore.scoring import COMPONENTS, ScoringConfig, build_profile
 
 
 def onehot(indices, n):
@@ -33,7 +33,7 @@ def test_shares_components_and_score_on_a_known_article():
 def test_explanations_name_the_sentences():
     p = build_profile(onehot([0, 3, 3, 3, 3, 1], 5), onehot([0] * 6, 3))
     anon = [f for f in p.explanations if f.code == "anonymous"][0]
-    assert anon.sentences == [2, 3, 4, 5]
+    assert anon.sentences == [1, 2, 3, 4]  # 0-based in data; "#2" in the message is index 1
     assert anon.message.startswith("4 of 6 sentences rest on anonymous sources: #2, #3, #4, #5")
 
 
@@ -90,4 +90,4 @@ def test_profile_properties_hold_for_any_probabilities(data):
     assert sum(p.hedging_shares.values()) == pytest.approx(1.0)
     assert 0.0 <= p.reliability <= 100.0
     assert all(0.0 <= v <= 1.0 + 1e-9 for v in p.components.values())
-    assert all(1 <= i <= n for f in p.explanations for i in f.sentences)
+    assert all(0 <= i < n for f in p.explanations for i in f.sentences)

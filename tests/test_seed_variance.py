@@ -2,7 +2,7 @@
 
 import pytest
 
-from eval.seed_variance import evaluate_run, summarise
+from credscore.eval.seed_variance import evaluate_run, summarise
 
 
 def test_summarise_mean_and_sample_std():

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from model.errors import InputError
-from model.text import decode_bytes, looks_english, split_sentences
+from credscore.errors import InputError
+from credscore.splitting import decode_bytes, looks_english, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from model.errors import InputError, ModelLoadError
-from model.persist import load_model_dir
+from credscore.api import load_model
+from credscore.errors import InputError, ModelLoadError
+from credscore.model_dir import ModelDirectory
 from tests.conftest import make_rows, tiny_train_config
-from training.train import Trainer
+from credscore.training.train import Trainer
 
 
 def test_model_dir_contents(tiny_model_dir):
@@ -22,9 +23,9 @@ def test_model_dir_contents(tiny_model_dir):
 
 
 def test_reload_gives_identical_predictions(tiny_model_dir, tiny_model):
-    from model.api import load_model
+    from credscore.api import load_model
 
-    again = load_model(tiny_model_dir, fast=False)
+    again = load_model(tiny_model_dir, backend="torch")
     docs = [["The ministry said it rained.", "A source said so."]]
     a = tiny_model.predict_documents(docs).scores["attribution"]
     b = again.predict_documents(docs).scores["attribution"]
@@ -83,7 +84,7 @@ def test_interrupted_training_leaves_existing_model_intact(tmp_path, tiny_model_
     report = resumed.fit(rows[:16], rows[16:], target, resume=True)
     assert [h["epoch"] for h in report["history"]] == [1, 2, 3]
     assert not (tmp_path / "model.checkpoint").exists()
-    load_model_dir(target)
+    ModelDirectory(target).load_network()
 
 
 def test_init_from_existing_model(tmp_path, tiny_model_dir):
@@ -101,19 +102,20 @@ def test_missing_or_corrupted_model_files_named(tmp_path, tiny_model_dir, victim
     shutil.copytree(tiny_model_dir, broken)
     (broken / victim).unlink()
     with pytest.raises(ModelLoadError, match=victim):
-        load_model_dir(broken)
+        load_model(broken, backend="torch")
     (broken / victim).write_bytes(b"\x80\x04garbage-not-safetensors")
     with pytest.raises(ModelLoadError, match=victim):
-        load_model_dir(broken)
+        load_model(broken, backend="torch")
 
 
 def test_missing_model_directory(tmp_path):
     with pytest.raises(ModelLoadError, match="not found"):
-        load_model_dir(tmp_path / "nowhere")
+        ModelDirectory(tmp_path / "nowhere").load_network()
 
 
 def test_temperature_fitting_reduces_nll():
-    from model.calibration import apply_temperature, fit_temperature
+    from credscore.calibration import apply_temperature
+    from credscore.training.calibration import fit_temperature
 
     torch.manual_seed(0)
     labels = torch.randint(0, 3, (400,))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from model import __version__
-from model.errors import InputError
-from model.persist import DEFAULT_MODEL_DIR
-from training.data import label_counts, load_rows
-from training.train import Trainer, TrainConfig
+from credscore import __version__
+from credscore.errors import InputError
+from credscore.model_dir import DEFAULT_MODEL_DIR, ModelDirectory
+from credscore.training.data import label_counts, load_rows
+from credscore.training.train import Trainer, TrainConfig
 
 
 def describe_rows(rows: list[dict]) -> str:
@@ -47,7 +47,7 @@ def run_training(data: list[Path], dev: Path, output: Path, *, init_from: str | 
     init_path = None
     if init_from:
         init_path = DEFAULT_MODEL_DIR if init_from == "default" else Path(init_from)
-        if not (init_path / "config.json").exists():
+        if not ModelDirectory(init_path).is_model():
             raise InputError(f"--init-from: no model at {init_path}")
     log(f"training on {describe_rows(train_rows)}; dev {len(dev_rows)} rows")
     meta = {"name": name, "version": __version__, "data_description": describe_rows(train_rows)}

@@ -5,7 +5,7 @@ Steps, all deterministic (fixed seed):
 1. Read and clean the documents: GUM Wikinews news articles (gold sentence
    split from the corpus), and Horne & Adali 2017 articles (bytes decoded as
    UTF-8 or cp1252, title prepended as sentence 0, split by
-   :func:`model.text.split_sentences`).
+   :func:`credscore.splitting.split_sentences`).
 2. Choose which documents are labelled and which are held out unlabelled
    (25 Real + 25 Fake kept for validating the article score, plus the
    unlabelled Satire articles for the distribution plot).
@@ -18,7 +18,7 @@ Steps, all deterministic (fixed seed):
    instead of silently misaligning labels.
 5. Convert the certainty-rated sets to hedging-only ``mapped`` rows.
 
-Run ``python -m training.corpus --shared ../shared`` (or ``make corpus``).
+Run ``python -m credscore.training.corpus --shared ../shared`` (or ``make corpus``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.text import decode_bytes, split_sentences
-from model.io import write_jsonl_atomic
+from credscore.splitting import decode_bytes, split_sentences
+from credscore.atomic import write_jsonl_atomic
 
 SEED = 20261124
 GUM_GENRES = ("news", "interview")
@@ -95,6 +95,33 @@ def load_horne(shared: Path, category: str) -> list[Document]:
     return docs
 
 
+#: The corpus-v2 news sources: (folder under shared/data, doc_id prefix, source name, licence group).
+#: OneStopEnglish is CC BY-SA 4.0, so its rows live in files of their own (``seeds/onestopenglish/``).
+#: OneStopEnglish's ``title`` is the corpus's short file name ("Amazon"), not a headline, so it is left out.
+NEWS_SOURCES = (
+    ("wikinews-2019-2020", "wikinews", "wikinews-2019-2020", True),
+    ("onestopenglish", "ose", "onestopenglish", False),
+)
+SHAREALIKE_SOURCES = frozenset({"onestopenglish"})
+
+
+def load_news_articles(shared: Path, folder: str, prefix: str, source: str, with_title: bool) -> list[Document]:
+    """Articles of one corpus-v2 source (``articles.jsonl``), body split by the project's splitter.
+
+    With ``with_title`` the headline is sentence 0 (guide rule 8: headlines are labelled like any sentence).
+    """
+    docs = []
+    with open(shared / "data" / folder / "articles.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            title = " ".join(_clean(row.get("title") or "").split()) if with_title else ""
+            body = _clean(row["text"])
+            sents = ([title] if title else []) + [s.text for s in split_sentences(body)]
+            docs.append(Document(f"{prefix}:{row['id']}", source, sents,
+                                 {"title": title, "url": row.get("url"), "date": row.get("date")}))
+    return docs
+
+
 def choose_documents(shared: Path) -> tuple[list[Document], list[Document]]:
     """(labelled documents, held-out unlabelled documents)."""
     rng = random.Random(SEED)
@@ -107,6 +134,8 @@ def choose_documents(shared: Path) -> tuple[list[Document], list[Document]]:
         labelled += docs[n_hold:n_hold + n_label]
         if category not in HOLDOUT_COUNTS:
             held_out += docs[n_hold + n_label:]  # unlabelled satire: distribution plot only
+    for folder, prefix, source, with_title in NEWS_SOURCES:
+        labelled += load_news_articles(shared, folder, prefix, source, with_title)
     return labelled, held_out
 
 

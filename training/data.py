@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from model.errors import DataValidationError, InputError
-from model.labels import TASKS
-from model.validation import iter_jsonl
+from credscore.errors import DataValidationError, InputError
+from credscore.data_format import group_documents, iter_jsonl
+from credscore.tasks import TASKS
 
 def iter_validated(path: Path, require_provenance: bool = True) -> Iterator[tuple[int, dict | None, list[str]]]:
     """Yield ``(line_number, row_or_None, problems)`` for each non-blank line (streaming)."""
@@ -78,14 +78,6 @@ def load_rows(paths: Iterable[Path | str], require_provenance: bool = True) -> l
     return rows
 
 
-def group_documents(rows: list[dict]) -> list[list[dict]]:
-    """Rows grouped by ``doc_id`` (first-appearance order), each sorted by ``sent_index``."""
-    docs: dict[str, list[dict]] = {}
-    for row in rows:
-        docs.setdefault(row["doc_id"], []).append(row)
-    return [sorted(d, key=lambda r: r["sent_index"]) for d in docs.values()]
-
-
 def to_dataset(rows: list[dict]):
     """A ``datasets.Dataset`` of the rows, ordered by document then sentence.
 
@@ -95,7 +87,7 @@ def to_dataset(rows: list[dict]):
     """
     from datasets import Dataset
 
-    from model.labels import label_to_index
+    from credscore.tasks import label_to_index
 
     ordered = [r for doc in group_documents(rows) for r in doc]
     columns = {

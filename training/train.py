@@ -1,7 +1,7 @@
 """Fine-tuning the two-headed credscore network.
 
 ``Trainer(config).fit(train_rows, dev_rows)`` validates nothing itself (the
-caller passes validated rows, see :mod:`training.data`), trains LoRA adapters,
+caller passes validated rows, see :mod:`credscore.training.data`), trains LoRA adapters,
 context layer and heads with a fixed seed, evaluates on dev every epoch,
 keeps the best epoch by mean dev macro-F1 (early stopping), fits the
 calibration temperatures on dev and writes the model directory atomically.
@@ -21,14 +21,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
-from eval.metrics import macro_f1
-from model.calibration import fit_temperature
-from model.errors import InputError
-from model.labels import TASKS
-from model.network import CredscoreNetwork, NetworkConfig
-from model.persist import EncoderSpec, build_network, load_tokenizer, save_model_dir
+from credscore.encoders import EncoderSpec
+from credscore.errors import InputError
+from credscore.model_dir import ModelDirectory
+from credscore.network import LOSSES, CredscoreNetwork, NetworkConfig, build_network
+from credscore.tasks import TASK_REGISTRY, TASKS
+from credscore.tokenization import SentenceTokenizer, pad_batch
+from credscore.training.calibration import fit_temperature
+from credscore.training.selection import macro_f1
 
 @dataclass
 class TrainConfig:
@@ -103,27 +104,25 @@ class Trainer:
     def __init__(self, config: TrainConfig, log=print):
         self.config = config
         self.log = log
-        self.tokenizer = load_tokenizer()
+        self.tokenizer = SentenceTokenizer(config.encoder.entry.tokenizer_file(), config.network.max_length)
 
     # -- data -------------------------------------------------------------
     def _dataset(self, rows: list[dict]):
-        from training.data import to_dataset
+        from credscore.training.data import to_dataset
 
         ds = to_dataset(rows)
         weight_of = {"manual": 1.0, "weak": self.config.weak_weight, "mapped": self.config.mapped_weight}
         annot = {(r["doc_id"], r["sent_index"]): r.get("annotator", "manual") for r in rows}
         weights = [weight_of.get(annot[(d, s)], 1.0) for d, s in zip(ds["doc_id"], ds["sent_index"])]
         ds = ds.add_column("weight", weights)
-        max_len = self.config.network.max_length
-        return ds.map(lambda b: self.tokenizer(b["text"], truncation=True, max_length=max_len),
-                      batched=True, desc="tokenising")
+        return ds.map(lambda b: {"input_ids": self.tokenizer.encode(b["text"])[0]}, batched=True, desc="tokenising")
 
     def _collate(self, ds, docs: list[list[int]]) -> Batch:
         idx = [i for d in docs for i in d]
         rows = ds.select(idx)
-        padded = self.tokenizer.pad({"input_ids": rows["input_ids"]}, return_tensors="pt")
+        ids, mask = pad_batch(rows["input_ids"], self.tokenizer.pad_token_id)
         return Batch(
-            padded["input_ids"], padded["attention_mask"], [len(d) for d in docs],
+            torch.from_numpy(ids), torch.from_numpy(mask), [len(d) for d in docs],
             {t: torch.tensor(rows[t]) for t in TASKS}, torch.tensor(rows["weight"], dtype=torch.float),
         )
 
@@ -139,15 +138,9 @@ class Trainer:
     # -- loop ---------------------------------------------------------------
     def _loss(self, logits, batch: Batch, class_weights) -> torch.Tensor:
         total = torch.zeros(())
-        for task in TASKS:
-            target = batch.targets[task]
-            keep = target >= 0
-            if not keep.any():
-                continue
-            ce = nn.functional.cross_entropy(logits[task][keep], target[keep],
-                                             weight=class_weights[task], reduction="none")
-            w = batch.weights[keep] * class_weights[task][target[keep]]
-            total = total + (ce * batch.weights[keep]).sum() / w.sum()
+        for name, task in TASK_REGISTRY.items():
+            total = total + LOSSES.get(task.loss)(logits[name], batch.targets[name], batch.weights,
+                                                  class_weights[name])
         return total
 
     @torch.inference_mode()
@@ -223,10 +216,10 @@ class Trainer:
         report = {"best_epoch": best["epoch"], "dev_macro_f1": scores, "temperatures": temperatures,
                   "history": history, "train_seconds": round(time.time() - t0, 1),
                   "train_rows": len(train_rows), "dev_rows": len(dev_rows), "config": cfg.to_dict()}
-        from training.model_card import render_model_card
+        from credscore.training.model_card import render_model_card
 
         full_meta = dict(meta or {}, training=report)
-        save_model_dir(network, cfg.encoder, temperatures, output, full_meta, render_model_card(full_meta))
+        ModelDirectory(output).save(network, cfg.encoder, temperatures, full_meta, render_model_card(full_meta))
         shutil.rmtree(ckpt, ignore_errors=True)
         return report
 
@@ -237,16 +230,16 @@ class Trainer:
         if init_from is not None:
             from peft import set_peft_model_state_dict
 
-            from model.persist import read_json, read_safetensors
-
-            saved = read_json(Path(init_from) / "config.json")
+            parent = ModelDirectory(init_from)
+            saved = parent.config()
             if NetworkConfig.from_dict(saved["network"]) != cfg.network:
                 self.log("note: using the network configuration of the model in --init-from")
                 cfg.network = NetworkConfig.from_dict(saved["network"])
                 network = build_network(cfg.network, cfg.encoder, seed=cfg.seed)
-            if (Path(init_from) / "adapter.safetensors").exists():
-                set_peft_model_state_dict(network.encoder, read_safetensors(Path(init_from) / "adapter.safetensors"))
-            network.load_state_dict(read_safetensors(Path(init_from) / "heads.safetensors"), strict=False)
+            adapter, heads = parent.read_trainable_weights()
+            if adapter is not None:
+                set_peft_model_state_dict(network.encoder, adapter)
+            network.load_state_dict(heads, strict=False)
         return network
 
     def _optimizer(self, network, train_ds, rng):
@@ -292,7 +285,7 @@ class Trainer:
         """Weights, best weights and optimiser moments as safetensors; counters as JSON."""
         from safetensors.torch import save_file
 
-        from model.io import atomic_directory
+        from credscore.atomic import atomic_directory
 
         tensors, steps = {}, {}
         for gi, group in enumerate(optimizer.param_groups):

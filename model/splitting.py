@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from model.errors import InputError
+from credscore.errors import InputError
 
 #: Magic numbers of common binary formats users feed by mistake.
 _BINARY_MAGIC: tuple[bytes, ...] = (

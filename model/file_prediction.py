@@ -11,13 +11,15 @@ which replaces ``output`` atomically at the end.
 from __future__ import annotations
 
 import json
+import sys
 from array import array
+from contextlib import nullcontext
 from pathlib import Path
 
-from model.errors import DataValidationError, InputError
-from model.io import atomic_output
-from model.labels import TASKS
-from model.validation import iter_jsonl
+from credscore.errors import DataValidationError, InputError
+from credscore.atomic import atomic_output
+from credscore.tasks import TASKS, label_scores
+from credscore.data_format import iter_jsonl
 
 GROUP_SENTENCES = 512  # sentences predicted per group of documents
 
@@ -48,8 +50,8 @@ def _read_doc(fh, offsets: array) -> list[dict]:
     return sorted(rows, key=lambda r: r["sent_index"])
 
 
-def predict_file(model, data: Path, output: Path, console=None) -> int:
-    """Predict every row of ``data`` into ``output``; returns the number of rows written."""
+def predict_file(model, data: Path, output: Path | None, console=None) -> int:
+    """Predict every row of ``data`` into ``output`` (``None``: stdout); returns the number of rows written."""
     offsets, total = index_rows(Path(data))
     progress = None
     if console is not None:
@@ -60,7 +62,7 @@ def predict_file(model, data: Path, output: Path, console=None) -> int:
         task = progress.add_task("predicting", total=total)
     written = 0
     try:
-        with open(data, "rb") as src, atomic_output(output) as out:
+        with open(data, "rb") as src, (atomic_output(output) if output else nullcontext(sys.stdout)) as out:
             group: list[list[dict]] = []
             size = 0
             for doc_offsets in offsets.values():
@@ -89,7 +91,7 @@ def _flush(model, docs: list[list[dict]], out) -> int:
             for task, labels in TASKS.items():
                 p = probs.scores[task][i]
                 row[f"pred_{task}"] = labels[int(p.argmax())]
-                row[f"{task}_scores"] = {label: round(float(v), 4) for label, v in zip(labels, p)}
+                row[f"{task}_scores"] = label_scores(task, p)
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             i += 1
     return i

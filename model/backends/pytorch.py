@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from model.network import CredscoreNetwork
+from credscore.network import CredscoreNetwork
 
 
 class TorchBackend:

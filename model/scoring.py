@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import InputError
-from model.labels import ATTRIBUTION_LABELS, HEDGING_LABELS
+from credscore.errors import InputError
+from credscore.tasks import ATTRIBUTION_LABELS, HEDGING_LABELS
 
 COMPONENTS = ("sourcing", "named_sources", "original_reporting", "certainty")
 
@@ -98,12 +98,15 @@ class ScoringConfig:
 
 @dataclass
 class Finding:
-    """One plain-language explanation and the sentences (1-based) behind it."""
+    """One plain-language explanation and the sentences behind it (0-based indices; the message says "#1" for 0)."""
 
     code: str
     severity: str  # "positive" | "info" | "warning"
     message: str
     sentences: list[int]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -155,19 +158,19 @@ def reliability_score(components: dict[str, float], config: ScoringConfig) -> fl
 
 
 def _refs(indices: list[int], config: ScoringConfig) -> str:
-    shown = ", ".join(f"#{i}" for i in indices[: config.max_listed])
+    shown = ", ".join(f"#{i + 1}" for i in indices[: config.max_listed])
     return shown + (f" and {len(indices) - config.max_listed} more" if len(indices) > config.max_listed else "")
 
 
 def explain(att_labels: list[str], hed_labels: list[str], config: ScoringConfig) -> list[Finding]:
-    """Plain-language findings from the predicted labels, each naming its sentences (1-based)."""
+    """Plain-language findings from the predicted labels, each naming its sentences (0-based)."""
     n = len(att_labels)
-    idx = {label: [i + 1 for i, l in enumerate(att_labels) if l == label] for label in ATTRIBUTION_LABELS}
+    idx = {label: [i for i, l in enumerate(att_labels) if l == label] for label in ATTRIBUTION_LABELS}
     findings: list[Finding] = []
     if n < config.min_sentences:
         findings.append(Finding("short_text", "info", f"Only {n} sentence{'s' if n != 1 else ''}: "
                                 "the profile rests on very little text.", []))
-    attributed = [i + 1 for i, l in enumerate(att_labels) if l != "unattributed"]
+    attributed = [i for i, l in enumerate(att_labels) if l != "unattributed"]
     if not attributed:
         findings.append(Finding("no_sources", "warning", f"None of the {n} sentences names a source: "
                                 "everything rests on the outlet's own word.", []))
@@ -188,8 +191,8 @@ def explain(att_labels: list[str], hed_labels: list[str], config: ScoringConfig)
         k = len(idx["agency"])
         findings.append(Finding("agency", "info", f"{k} of {n} sentences rest on other outlets' reporting: "
                                 f"{_refs(idx['agency'], config)}.", idx["agency"]))
-    hedged = [i + 1 for i, l in enumerate(hed_labels) if l != "none"]
-    strong = [i + 1 for i, l in enumerate(hed_labels) if l == "high"]
+    hedged = [i for i, l in enumerate(hed_labels) if l != "none"]
+    strong = [i for i, l in enumerate(hed_labels) if l == "high"]
     if hedged:
         findings.append(Finding("hedged", "warning" if strong else "info",
                                 f"{len(hedged)} of {n} sentences are hedged"

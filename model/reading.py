@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.errors import InputError
-from model.text import decode_bytes
+from credscore.errors import InputError
+from credscore.splitting import decode_bytes
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".html", ".htm")
 _HTML_RE = re.compile(r"^\s*(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)

@@ -1,7 +1,7 @@
 """The ONNX Runtime backend: the fast path (int8 encoder, fused attention).
 
 Imports onnxruntime and numpy only, never torch or transformers: with the
-graphs already built (:mod:`model.onnx_cache`), a cold ``credscore score``
+graphs already built (:mod:`credscore.backends.onnx_cache`), a cold ``credscore score``
 spends its time on the model rather than on importing libraries.
 """
 
@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import ModelLoadError
-from model.labels import TASKS
-from model.onnx_cache import ENCODER_FILE, HEADS_FILE, read_manifest
+from credscore.backends.onnx_files import ENCODER_FILE, HEADS_FILE, make_session, read_manifest
+from credscore.tasks import TASKS
 
 
 def available_cores() -> int:
@@ -31,7 +30,7 @@ class OnnxBackend:
     Parameters
     ----------
     compiled:
-        a directory made by :func:`model.onnx_cache.ensure_compiled`.
+        a directory made by :func:`credscore.backends.onnx_cache.ensure_compiled`.
     threads:
         batches encoded at once, one core each (default: every core this
         process may use).  On 2 cores, two single-threaded batches side by
@@ -42,25 +41,13 @@ class OnnxBackend:
     batch_size = 8  # with one core per batch, small batches keep both cores busy on short articles
 
     def __init__(self, compiled: Path | str, threads: int | None = None):
-        import onnxruntime as ort
-
         compiled = Path(compiled)
         manifest = read_manifest(compiled)
         self.hidden_size = int(manifest["hidden_size"])
         self.name = f"onnxruntime-{manifest.get('precision', 'int8')}"
-        options = ort.SessionOptions()
         self.parallel_batches = threads or available_cores()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: no optimiser chatter on stderr
-        try:
-            self.encoder = ort.InferenceSession(str(compiled / ENCODER_FILE), options,
-                                                providers=["CPUExecutionProvider"])
-            self.heads = ort.InferenceSession(str(compiled / HEADS_FILE), options,
-                                              providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelLoadError(f"cannot load the compiled graphs in {compiled}: {str(exc).splitlines()[0]}"
-                                 ) from None
+        self.encoder = make_session(compiled / ENCODER_FILE)
+        self.heads = make_session(compiled / HEADS_FILE)
 
     def embed_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         """Sentence vectors ``(B, H)`` float32 from int64 ids and mask ``(B, T)``."""

@@ -1,6 +1,6 @@
 """Validation of one labelled-data row (the format of docs/data-format.md).
 
-Shared by training (``training.data``) and batch prediction (``model.batch``).
+Shared by training (``credscore.training.data``) and batch prediction (``credscore.file_prediction``).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from model.errors import InputError
-from model.labels import ANNOTATORS, TASKS
+from credscore.errors import InputError
+from credscore.tasks import ANNOTATORS, TASKS
 
 REQUIRED_FIELDS: dict[str, type] = {"doc_id": str, "sent_index": int, "text": str}
 PROVENANCE_FIELDS: dict[str, type] = {"annotator": str, "source": str}
@@ -76,3 +76,11 @@ def iter_jsonl(path: Path, require_provenance: bool) -> Iterator[tuple[int, int,
                 else:
                     seen[key] = lineno
             yield lineno, start, (row if not problems else None), problems
+
+
+def group_documents(rows: list[dict]) -> list[list[dict]]:
+    """Rows grouped by ``doc_id`` (first-appearance order), each sorted by ``sent_index``."""
+    docs: dict[str, list[dict]] = {}
+    for row in rows:
+        docs.setdefault(row["doc_id"], []).append(row)
+    return [sorted(d, key=lambda r: r["sent_index"]) for d in docs.values()]

@@ -9,7 +9,7 @@ output channel: on dev and test its labels agree with fp32 on 96 % / 99 % of
 sentences, against 88 % / 97 % with one scale per tensor).
 The context layer and heads stay fp32 (a few hundred kB, negligible time).
 The exported graphs are checked against the torch network before they are
-accepted.  :mod:`model.onnx_cache` decides where they go and when to build.
+accepted.  :mod:`credscore.backends.onnx_cache` decides where they go and when to build.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.errors import ModelLoadError
-from model.labels import TASKS
-from model.network import CredscoreNetwork
-from model.onnx_cache import ENCODER_FILE, HEADS_FILE, MANIFEST_FILE, OPSET, sha256_file, export_versions
+from credscore.errors import ModelLoadError
+from credscore.tasks import TASKS
+from credscore.network import CredscoreNetwork
+from credscore.backends.onnx_files import (
+    ENCODER_FILE, HEADS_FILE, MANIFEST_FILE, OPSET, export_versions, make_session, sha256_file,
+)
 
 #: Export check on :data:`PROBE_SENTENCES`: the fused fp32 graph must match torch to this
 #: absolute error (it is the same arithmetic), the int8 graph to this cosine similarity
@@ -86,10 +88,10 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
     Returns the manifest.  Raises :class:`ModelLoadError` when the model
     cannot be loaded or the exported graphs disagree with the torch network.
     """
-    from model.persist import load_model_dir
+    from credscore.model_dir import ModelDirectory
 
     target = Path(target)
-    loaded = load_model_dir(model_dir)  # validates every file, merges LoRA into the encoder
+    loaded = ModelDirectory(model_dir).load_network()  # validates every file, merges LoRA into the encoder
     network = loaded.network.eval()
     encoder_config = network.encoder.config
     with _quiet(), tempfile.TemporaryDirectory() as work, torch.inference_mode(False), torch.no_grad():
@@ -97,7 +99,8 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
         # Eager attention exports as MatMul/Softmax, the pattern ORT fuses into one Attention op.
         network.encoder.set_attn_implementation("eager")
         _export_encoder(network, work / "encoder.fp32.onnx")
-        _optimize_encoder(work / "encoder.fp32.onnx", work / "encoder.opt.onnx",
+        model_type = ModelDirectory(model_dir).encoder_spec(loaded.config).entry.onnx_model_type
+        _optimize_encoder(work / "encoder.fp32.onnx", work / "encoder.opt.onnx", model_type,
                           encoder_config.num_attention_heads, encoder_config.hidden_size)
         check = {"fp32_max_abs_error": _check_encoder(network, work / "encoder.opt.onnx", "fp32")}
         if precision == "int8":
@@ -107,7 +110,7 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
             shutil.copyfile(work / "encoder.opt.onnx", target / ENCODER_FILE)
         _export_heads(network, target / HEADS_FILE)
         check["heads_max_abs_error"] = _check_heads(network, target / HEADS_FILE)
-    manifest = {"model_dir": str(model_dir), "model_name": loaded.meta.get("name"), "precision": precision,
+    manifest = {"model_dir": str(model_dir), "model_name": loaded.config.get("name"), "precision": precision,
                 "hidden_size": encoder_config.hidden_size, "tasks": list(TASKS),
                 "versions": export_versions(), "export_check": check,
                 "sha256": {name: sha256_file(target / name) for name in (ENCODER_FILE, HEADS_FILE)}}
@@ -117,16 +120,11 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
 
 def _probe_batch(network: CredscoreNetwork) -> tuple[torch.Tensor, torch.Tensor]:
     """Real sentences, tokenised and padded into one batch (so the mask path is traced too)."""
-    from model.tokenization import SentenceTokenizer
+    from credscore.tokenization import SentenceTokenizer, pad_batch
 
     tokenizer = SentenceTokenizer(max_length=network.config.max_length)
-    seqs, _ = tokenizer.encode(PROBE_SENTENCES)
-    ids = torch.full((len(seqs), max(map(len, seqs))), tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for row, seq in enumerate(seqs):
-        ids[row, : len(seq)] = torch.tensor(seq)
-        mask[row, : len(seq)] = 1
-    return ids, mask
+    ids, mask = pad_batch(tokenizer.encode(PROBE_SENTENCES)[0], tokenizer.pad_token_id)
+    return torch.from_numpy(ids), torch.from_numpy(mask)
 
 
 def _export_encoder(network, path: Path) -> None:
@@ -146,10 +144,10 @@ def _export_heads(network, path: Path) -> None:
                       dynamic_axes=axes, opset_version=OPSET, dynamo=False)
 
 
-def _optimize_encoder(source: Path, target: Path, num_heads: int, hidden_size: int) -> None:
+def _optimize_encoder(source: Path, target: Path, model_type: str, num_heads: int, hidden_size: int) -> None:
     from onnxruntime.transformers import optimizer
 
-    model = optimizer.optimize_model(str(source), model_type="bert", num_heads=num_heads,
+    model = optimizer.optimize_model(str(source), model_type=model_type, num_heads=num_heads,
                                      hidden_size=hidden_size, opt_level=1)
     model.save_model_to_file(str(target))
 
@@ -164,20 +162,12 @@ def _quantize(source: Path, target: Path) -> None:
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
-def _session(path: Path):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 def _check_encoder(network: CredscoreNetwork, path: Path, precision: str) -> float:
     """Compare an exported encoder with torch on :data:`PROBE_SENTENCES`; raise if it disagrees."""
     ids, mask = _probe_batch(network)
     with torch.inference_mode():
         want = network.embed(ids, mask).float()
-    got = torch.from_numpy(_session(path).run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})[0])
+    got = torch.from_numpy(make_session(path).run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})[0])
     if precision == "fp32":
         value = float((got - want).abs().max())
         ok = value <= MAX_FP32_ERROR
@@ -195,7 +185,7 @@ def _check_heads(network: CredscoreNetwork, path: Path) -> float:
     emb = torch.randn(7, network.encoder.config.hidden_size, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         want = network.classify_document(emb)
-    got = _session(path).run(list(TASKS), {"embedding": emb.numpy()})
+    got = make_session(path).run(list(TASKS), {"embedding": emb.numpy()})
     error = max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want))
     if not error <= MAX_FP32_ERROR:
         raise ModelLoadError(f"ONNX export check failed: the heads disagree with the torch network ({error:.4g})")

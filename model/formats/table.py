@@ -1,0 +1,55 @@
+"""The ``table`` output format: sentences with colour-coded labels, then the profile panel (rich)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from credscore.tasks import ATTRIBUTION_COLOURS, ATTRIBUTION_LABELS
+
+_SEVERITY_STYLE = {"positive": "green", "info": "cyan", "warning": "yellow"}
+
+
+def render_table(result, console) -> None:
+    """Print sentences with colour-coded labels, then the profile panel (rich)."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=result.name or "article", show_lines=False, expand=True)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("sentence", ratio=1)
+    table.add_column("attribution", no_wrap=True)
+    table.add_column("hedging", no_wrap=True)
+    for s in result.sentences:
+        att, hed = s.attribution, s.hedging
+        colour = ATTRIBUTION_COLOURS[att.label]
+        table.add_row(str(s.number), s.text,
+                      Text(f"{att.label} {att.confidence:.2f}", style=colour),
+                      Text(f"{hed.label} {hed.confidence:.2f}",
+                           style="bold red" if hed.label == "high" else "yellow" if hed.label == "low" else "dim"))
+    console.print(table)
+    p = result.profile
+    lines = Text()
+    lines.append(f"Reliability {p.reliability:.0f}/100", style="bold")
+    lines.append(f"   ({p.n_sentences} sentences, {p.attributed_claims:.1f} attributed claims)\n\n")
+    for label in ATTRIBUTION_LABELS:
+        share = p.attribution_shares[label]
+        lines.append(f"{label:<19}", style=ATTRIBUTION_COLOURS[label])
+        lines.append("█" * round(share * 30) + f" {share:.0%}\n")
+    lines.append(f"\nhedging density {p.hedging_density:.0%}  (low {p.hedging_shares['low']:.0%}, "
+                 f"high {p.hedging_shares['high']:.0%})\n")
+    lines.append("components: " + ", ".join(f"{k} {v:.2f}" for k, v in p.components.items()) + "\n\n")
+    for f in p.explanations:
+        lines.append("• " + f.message + "\n", style=_SEVERITY_STYLE.get(f.severity, ""))
+    for w in result.warnings:
+        lines.append(f"warning: {w}\n", style="yellow")
+    console.print(Panel(lines, title="reliability profile", expand=True))
+
+
+def write_table(results, stream: TextIO, terminal: bool) -> None:
+    """Every result's table and profile panel to ``stream`` (colours only on a terminal; 120 columns in a file)."""
+    from rich.console import Console
+
+    console = Console(file=stream) if terminal else Console(file=stream, width=120, force_terminal=False)
+    for r in results:
+        render_table(r, console)

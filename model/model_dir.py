@@ -1,0 +1,243 @@
+"""A saved model: one directory, one object that owns its file names, schema, reading and writing.
+
+A model directory holds only safetensors and JSON (plus its model card):
+
+``config.json``
+    format version, name, version, provenance, label sets, network config,
+    encoder spec, inference settings.
+``adapter.safetensors`` / ``encoder.safetensors``
+    LoRA weights of the encoder when its base comes from a pinned package
+    (its weights are read from the package, never from a hub), or the whole
+    encoder (tiny random encoders of the tests); the encoder entry says which.
+``heads.safetensors``
+    context layer and task heads.
+``calibration.json``
+    per-task temperatures.
+``MODEL_CARD.md``
+    data, configuration, metrics, intended use and limitations.
+
+Reading the config and temperatures needs JSON only (the ONNX Runtime path
+never imports torch); loading and saving the network import torch lazily.
+Writes are atomic: a temporary directory is filled, then renamed over the
+target, so an interrupted save leaves any previous model untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from credscore.atomic import atomic_directory
+from credscore.encoders import EncoderSpec
+from credscore.errors import ModelLoadError
+from credscore.tasks import TASKS
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "weights"
+
+
+def read_json(path: Path) -> dict:
+    """A model file's JSON; :class:`ModelLoadError` naming it if missing or corrupted."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelLoadError(f"model file missing: {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"model file is corrupted: {path} ({exc})") from None
+
+
+def read_safetensors(path: Path) -> dict:
+    """Tensors of a model file; :class:`ModelLoadError` naming it if missing or not safetensors."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not path.exists():
+        raise ModelLoadError(f"model file missing: {path}")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(f"model file is not valid safetensors: {path} ({str(exc).splitlines()[0]})") from None
+
+
+@dataclass
+class LoadedNetwork:
+    """What :meth:`ModelDirectory.load_network` returns: the network ready for inference and its config."""
+
+    network: object  # credscore.network.CredscoreNetwork
+    config: dict
+    path: Path
+
+
+class ModelDirectory:
+    """One model directory on disk (see the module docstring for its files).
+
+    ``ModelDirectory(path).config()`` validates and reads it;
+    :meth:`load_network` builds the torch network; :meth:`save` writes a new one.
+    """
+
+    FORMAT_VERSION = 1
+    CONFIG_FILE = "config.json"
+    CALIBRATION_FILE = "calibration.json"
+    HEADS_FILE = "heads.safetensors"
+    ADAPTER_FILE = "adapter.safetensors"
+    ENCODER_FILE = "encoder.safetensors"
+    MODEL_CARD_FILE = "MODEL_CARD.md"
+    REQUIRED_FILES = (CONFIG_FILE, HEADS_FILE, CALIBRATION_FILE)
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path is not None else DEFAULT_MODEL_DIR
+
+    def __repr__(self) -> str:
+        return f"ModelDirectory({str(self.path)!r})"
+
+    # -- reading, without torch -------------------------------------------------
+    def is_model(self) -> bool:
+        """Whether the path looks like a credscore model directory (has a config.json with a format version)."""
+        try:
+            data = json.loads((self.path / self.CONFIG_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(data, dict) and "format_version" in data
+
+    def config(self) -> dict:
+        """``config.json``, after checking the directory is usable.
+
+        Raises :class:`ModelLoadError` naming the file that is missing or whose
+        format or label sets this version of credscore cannot read.
+        """
+        path = self.path
+        if not path.is_dir():
+            raise ModelLoadError(f"model directory not found: {path}")
+        for name in self.REQUIRED_FILES:
+            if not (path / name).exists():
+                raise ModelLoadError(f"model file missing: {path / name}")
+        config = read_json(path / self.CONFIG_FILE)
+        where = path / self.CONFIG_FILE
+        if not isinstance(config, dict) or config.get("format_version") != self.FORMAT_VERSION:
+            found = config.get("format_version") if isinstance(config, dict) else None
+            raise ModelLoadError(f"{where}: unsupported format_version {found!r}")
+        if config.get("labels") != {t: list(l) for t, l in TASKS.items()}:
+            raise ModelLoadError(f"{where}: label sets differ from this version of credscore")
+        if not isinstance(config.get("network"), dict) or not isinstance(config.get("encoder"), dict):
+            raise ModelLoadError(f"{where}: bad network or encoder section")
+        for file in self.weight_files(config):
+            if not file.exists():
+                raise ModelLoadError(f"model file missing: {file}")
+        return config
+
+    def encoder_spec(self, config: dict) -> EncoderSpec:
+        try:
+            spec = EncoderSpec(**config["encoder"])
+            spec.entry  # noqa: B018  (validates the name)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelLoadError(f"{self.path / self.CONFIG_FILE}: bad encoder section ({exc})") from None
+        except Exception as exc:  # unknown encoder name
+            raise ModelLoadError(f"{self.path / self.CONFIG_FILE}: {exc}") from None
+        return spec
+
+    def weight_files(self, config: dict) -> list[Path]:
+        """The safetensors files that define the network's weights (encoder part first)."""
+        spec = self.encoder_spec(config)
+        encoder = self.ADAPTER_FILE if spec.entry.saved_weights == "adapter" else self.ENCODER_FILE
+        return [self.path / encoder, self.path / self.HEADS_FILE]
+
+    def temperatures(self) -> dict[str, float]:
+        """Per-task calibration temperatures (1.0 where absent)."""
+        data = read_json(self.path / self.CALIBRATION_FILE)
+        temps = data.get("temperature", {}) if isinstance(data, dict) else {}
+        try:
+            return {t: float(temps.get(t, 1.0)) for t in TASKS}
+        except (TypeError, ValueError):
+            raise ModelLoadError(f"{self.path / self.CALIBRATION_FILE}: temperatures must be numbers") from None
+
+    # -- the network, with torch ------------------------------------------------
+    def load_network(self) -> LoadedNetwork:
+        """The network ready for inference (LoRA merged into the encoder).
+
+        Raises :class:`ModelLoadError` naming the file that is missing or corrupted.
+        """
+        from credscore.encoders import add_lora, build_base_encoder
+        from credscore.network import CredscoreNetwork, NetworkConfig
+
+        path = self.path
+        config = self.config()
+        spec = self.encoder_spec(config)
+        try:
+            net_config = NetworkConfig.from_dict(config["network"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelLoadError(f"{path / self.CONFIG_FILE}: bad network section ({exc})") from None
+        heads = read_safetensors(path / self.HEADS_FILE)
+        if spec.entry.saved_weights == "adapter":
+            from peft import set_peft_model_state_dict
+
+            adapter = read_safetensors(path / self.ADAPTER_FILE)
+            encoder = add_lora(build_base_encoder(spec), net_config, spec)
+            result = set_peft_model_state_dict(encoder, adapter)
+            if getattr(result, "unexpected_keys", None):
+                raise ModelLoadError(f"{path / self.ADAPTER_FILE}: does not fit the base encoder")
+            encoder = encoder.merge_and_unload()
+        else:
+            state = read_safetensors(path / self.ENCODER_FILE)
+            encoder = build_base_encoder(spec)
+            try:
+                encoder.load_state_dict(state)
+            except RuntimeError:
+                raise ModelLoadError(f"{path / self.ENCODER_FILE}: does not fit the encoder config") from None
+        network = CredscoreNetwork(encoder, net_config)
+        try:
+            missing, unexpected = network.load_state_dict(heads, strict=False)
+        except RuntimeError:
+            raise ModelLoadError(f"{path / self.HEADS_FILE}: does not fit the network config") from None
+        missing = [k for k in missing if not k.startswith("encoder.")]
+        if missing or unexpected:
+            raise ModelLoadError(f"{path / self.HEADS_FILE}: missing or unexpected tensors")
+        network.eval()
+        return LoadedNetwork(network, config, path)
+
+    def update_config(self, changes: dict, render_card=None) -> dict:
+        """Merge ``changes`` into ``config.json``; with ``render_card(config) -> str``, rewrite the model card too.
+
+        Each file is replaced atomically.  Returns the new config.
+        """
+        from credscore.atomic import atomic_output
+
+        config = dict(read_json(self.path / self.CONFIG_FILE), **changes)
+        with atomic_output(self.path / self.CONFIG_FILE) as fh:
+            fh.write(json.dumps(config, indent=2) + "\n")
+        if render_card is not None:
+            with atomic_output(self.path / self.MODEL_CARD_FILE) as fh:
+                fh.write(render_card(config))
+        return config
+
+    def read_trainable_weights(self) -> tuple[dict | None, dict]:
+        """(adapter tensors or ``None``, head tensors): what ``--init-from`` continues from."""
+        adapter = self.path / self.ADAPTER_FILE
+        return (read_safetensors(adapter) if adapter.exists() else None), read_safetensors(self.path / self.HEADS_FILE)
+
+    def save(self, network, spec: EncoderSpec, temperatures: dict[str, float], meta: dict,
+             model_card: str = "") -> None:
+        """Write a complete model directory at :attr:`path` atomically."""
+        from safetensors.torch import save_file
+
+        with atomic_directory(self.path) as tmp:
+            encoder = network.encoder
+            if spec.entry.saved_weights == "adapter":
+                from peft import get_peft_model_state_dict
+
+                state = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(encoder).items()}
+                save_file(state, str(tmp / self.ADAPTER_FILE))
+            else:
+                merged = encoder.merge_and_unload() if hasattr(encoder, "merge_and_unload") else encoder
+                save_file({k: v.detach().contiguous() for k, v in merged.state_dict().items()},
+                          str(tmp / self.ENCODER_FILE))
+                network.encoder = merged
+            save_file({k: v.detach().contiguous() for k, v in network.head_state_dict().items()},
+                      str(tmp / self.HEADS_FILE))
+            config = dict(meta, format_version=self.FORMAT_VERSION, labels={t: list(l) for t, l in TASKS.items()},
+                          network=network.config.to_dict(), encoder=spec.to_dict())
+            (tmp / self.CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+            (tmp / self.CALIBRATION_FILE).write_text(json.dumps({"temperature": temperatures}, indent=2) + "\n",
+                                                     encoding="utf-8")
+            if model_card:
+                (tmp / self.MODEL_CARD_FILE).write_text(model_card, encoding="utf-8")
+

@@ -1,0 +1,104 @@
+"""What credscore returns: per-label, per-sentence and per-article result objects.
+
+Every object converts with ``to_dict()`` into the JSON schema of
+``docs/output-format.md``.  Sentence numbers are 0-based (``index``) in data
+and JSON; ``number`` (1-based, "#1") is for human-facing text only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from credscore.scoring import Profile
+from credscore.tasks import TASKS, label_scores
+
+#: Version of the JSON schema of :meth:`ArticleScore.to_dict` (2: 0-based sentence indices).
+SCHEMA_VERSION = 2
+
+
+@dataclass
+class LabelPrediction:
+    """One task's answer for one sentence: arg-max label, its probability, all probabilities."""
+
+    label: str
+    confidence: float
+    scores: dict[str, float]
+
+    @classmethod
+    def from_probabilities(cls, task: str, probabilities: np.ndarray) -> "LabelPrediction":
+        """From one sentence's probability vector ``(n_labels,)`` of ``task``."""
+        best = int(np.argmax(probabilities))
+        return cls(TASKS[task][best], round(float(probabilities[best]), 4), label_scores(task, probabilities))
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "confidence": self.confidence, "scores": dict(self.scores)}
+
+
+@dataclass
+class SentencePrediction:
+    """The labels of one sentence, one :class:`LabelPrediction` per task.
+
+    ``index`` is 0-based; ``start``/``end`` are character offsets into the
+    article (``None`` for sentences given without an article).  Each task is
+    also an attribute: ``s.attribution``, ``s.hedging``.
+    """
+
+    index: int
+    text: str
+    start: int | None
+    end: int | None
+    tasks: dict[str, LabelPrediction] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> LabelPrediction:
+        tasks = self.__dict__.get("tasks") or {}
+        if name in tasks:
+            return tasks[name]
+        raise AttributeError(name)
+
+    @property
+    def number(self) -> int:
+        """1-based sentence number, as human-facing text shows it ("#1")."""
+        return self.index + 1
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "text": self.text, "start": self.start, "end": self.end,
+                **{task: p.to_dict() for task, p in self.tasks.items()}}
+
+
+def sentence_predictions(probabilities: dict[str, np.ndarray], texts: list[str],
+                         spans: list[tuple[int | None, int | None]] | None = None,
+                         offset: int = 0) -> list[SentencePrediction]:
+    """:class:`SentencePrediction` objects for rows ``offset..offset+len(texts)`` of ``probabilities``."""
+    spans = spans or [(None, None)] * len(texts)
+    return [SentencePrediction(i, text, start, end,
+                               {t: LabelPrediction.from_probabilities(t, probabilities[t][offset + i]) for t in TASKS})
+            for i, (text, (start, end)) in enumerate(zip(texts, spans))]
+
+
+@dataclass
+class ArticleScore:
+    """The result of scoring one article: sentences, profile and notes."""
+
+    model: dict
+    sentences: list[SentencePrediction]
+    profile: Profile
+    warnings: list[str] = field(default_factory=list)
+    name: str | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON-ready dict documented in docs/output-format.md."""
+        return {"schema_version": SCHEMA_VERSION, "model": dict(self.model), "input": self.name,
+                "sentences": [s.to_dict() for s in self.sentences],
+                "profile": self.profile.to_dict(), "warnings": list(self.warnings)}
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def to_html(self) -> str:
+        """A self-contained HTML report (no external assets, no scripts)."""
+        from credscore.formats.html import render_html
+
+        return render_html(self)

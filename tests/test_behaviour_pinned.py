@@ -1,0 +1,55 @@
+"""The restructuring changed no behaviour: the sample article scores as it did before it.
+
+``tests/data/sample-v1-torch.json`` is ``credscore score seeds/belgorod-legion-raid.txt
+--format json --no-fast`` from credscore 0.1.0 (commit 1fa3706, before the
+package became ``credscore``), on the fp32 torch backend so the pin does not
+depend on the CPU's int8 kernels.  Schema 2 changed only the numbering:
+sentence indices are 0-based (``#1`` in messages is index 0).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PINNED = json.loads((ROOT / "tests/data/sample-v1-torch.json").read_text(encoding="utf-8"))
+
+pytestmark = pytest.mark.e2e
+
+
+def _close(a, b, tol=1e-3):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _close(a[k], b[k], tol)
+    elif isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _close(x, y, tol)
+    elif isinstance(a, float):
+        assert abs(a - b) <= tol
+    else:
+        assert a == b
+
+
+def test_sample_article_scores_as_before_the_restructuring():
+    import credscore
+
+    text = (ROOT / "seeds/belgorod-legion-raid.txt").read_text(encoding="utf-8")
+    now = credscore.load_model(backend="torch").score(text, name="seeds/belgorod-legion-raid.txt").to_dict()
+    assert now["schema_version"] == 2
+    assert len(now["sentences"]) == len(PINNED["sentences"]) == 16
+    for old, new in zip(PINNED["sentences"], now["sentences"]):
+        assert new["index"] == old["index"] - 1  # 0-based since schema 2
+        assert (new["text"], new["start"], new["end"]) == (old["text"], old["start"], old["end"])
+        for task in ("attribution", "hedging"):
+            assert new[task]["label"] == old[task]["label"]
+            _close(old[task]["scores"], new[task]["scores"])
+    old_profile, new_profile = dict(PINNED["profile"]), dict(now["profile"])
+    old_findings, new_findings = old_profile.pop("explanations"), new_profile.pop("explanations")
+    _close(old_profile, new_profile)
+    assert [f["message"] for f in new_findings] == [f["message"] for f in old_findings]
+    assert [f["sentences"] for f in new_findings] == [[i - 1 for i in f["sentences"]] for f in old_findings]
