@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from credscore.errors import InputError
-from credscore.tasks import ANNOTATORS, TASKS
+from credscore.tasks import ANNOTATORS, ATTRIBUTION_WEAKNESS_RANK, MENTION_ROLES, MENTION_TYPES, TASKS
 
 REQUIRED_FIELDS: dict[str, type] = {"doc_id": str, "sent_index": int, "text": str}
 PROVENANCE_FIELDS: dict[str, type] = {"annotator": str, "source": str}
@@ -38,7 +38,51 @@ def row_problems(row: object, where: str, require_provenance: bool) -> list[str]
     annotator = row.get("annotator")
     if annotator is not None and annotator not in ANNOTATORS:
         problems.append(f"{where}: unknown annotator {annotator!r} (expected one of {', '.join(ANNOTATORS)})")
+    return problems + mention_problems(row, where)
+
+
+def mention_problems(row: dict, where: str) -> list[str]:
+    """Problems of the optional ``sources`` / ``source_of`` fields (guide section 3) of one row."""
+    problems = []
+    text = row.get("text") if isinstance(row.get("text"), str) else ""
+    sources = row.get("sources")
+    if sources is not None and not isinstance(sources, list):
+        return [f"{where}: field 'sources' must be a list of mentions"]
+    for k, m in enumerate(sources or []):
+        at = f"{where}: sources[{k}]"
+        if not isinstance(m, dict):
+            problems.append(f"{at}: expected an object with start, end, text, type, role")
+            continue
+        start, end = m.get("start"), m.get("end")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not 0 <= start < end <= len(text):
+            problems.append(f"{at}: start/end must be offsets into the text (0 <= start < end <= {len(text)})")
+        elif text[start:end] != m.get("text"):
+            problems.append(f"{at}: text[{start}:{end}] is {text[start:end]!r}, not the mention's text {m.get('text')!r}")
+        if m.get("type") not in MENTION_TYPES:
+            problems.append(f"{at}: unknown type {m.get('type')!r} (expected one of {', '.join(MENTION_TYPES)})")
+        if m.get("role") not in MENTION_ROLES:
+            problems.append(f"{at}: unknown role {m.get('role')!r} (expected one of {', '.join(MENTION_ROLES)})")
+    source_of = row.get("source_of")
+    if source_of is not None and (not isinstance(source_of, int) or isinstance(source_of, bool) or source_of < 0
+                                  or source_of == row.get("sent_index")):
+        problems.append(f"{where}: source_of must be the sent_index of another sentence, got {source_of!r:.40}")
     return problems
+
+
+def mention_warnings(row: dict, where: str) -> list[str]:
+    """Where a labelled row's attribution disagrees with its mentions (the guide allows exceptions: warn only)."""
+    att = row.get("attribution")
+    sources = row.get("sources") or []
+    if att is None or not isinstance(sources, list):
+        return []
+    if att == "unattributed" and (sources or row.get("source_of") is not None):
+        return [f"{where}: unattributed sentence has source mentions"]
+    types = [m.get("type") for m in sources if isinstance(m, dict) and m.get("type") in ATTRIBUTION_WEAKNESS_RANK]
+    if types:
+        weakest = max(types, key=ATTRIBUTION_WEAKNESS_RANK.__getitem__)
+        if weakest != att:
+            return [f"{where}: attribution {att} but the weakest mention is {weakest} (guide rule 5)"]
+    return []
 
 
 def iter_jsonl(path: Path, require_provenance: bool) -> Iterator[tuple[int, int, dict | None, list[str]]]:

@@ -53,6 +53,10 @@ HEDGING_LABELS: tuple[str, ...] = register_task(Task("hedging", ("none", "low", 
 #: Name of each task and its label set, in registry order (the order of heads and graph outputs).
 TASKS: dict[str, tuple[str, ...]] = {name: task.labels for name, task in TASK_REGISTRY.items()}
 
+#: Source mentions (guide section 3): the type of who vouches, and whether they make the claim or carry it.
+MENTION_TYPES: tuple[str, ...] = tuple(label for label in ATTRIBUTION_LABELS if label != "unattributed")
+MENTION_ROLES: tuple[str, ...] = ("source", "channel")
+
 #: Who made a label: by hand from the guide, by a rule, or mapped from another scheme.
 ANNOTATORS: tuple[str, ...] = ("manual", "weak", "mapped")
 

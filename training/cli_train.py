@@ -25,8 +25,12 @@ def run_training(data: list[Path], dev: Path, output: Path, *, init_from: str | 
                  no_mapped: bool = False, console=None, name: str = "credscore-minilm") -> dict:
     """Validate ``data`` and ``dev``, train, write ``output``; returns the training report."""
     log = console.print if console is not None else print
-    train_rows = load_rows(data)
-    dev_rows = load_rows([dev])
+    mention_notes: list[str] = []
+    train_rows = load_rows(data, warn=mention_notes.append)
+    dev_rows = load_rows([dev], warn=mention_notes.append)
+    if mention_notes:
+        log(f"note: {len(mention_notes)} rows' attribution differs from their weakest source mention "
+            f"(the guide allows exceptions), e.g. {mention_notes[0]}")
     if no_mapped:
         train_rows = [r for r in train_rows if r.get("annotator") != "mapped"]
     if not train_rows:

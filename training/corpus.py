@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from credscore.splitting import decode_bytes, split_sentences
-from credscore.atomic import write_jsonl_atomic
+from credscore.atomic import atomic_output, write_jsonl_atomic
 
 SEED = 20261124
 GUM_GENRES = ("news", "interview")
@@ -185,7 +185,9 @@ def _norm(text: str) -> str:
 
 
 def join_labels(rows: list[dict], labels: dict[tuple[str, int], dict]) -> list[dict]:
-    """Attach manual labels to sentence rows; refuse text mismatches."""
+    """Attach manual labels (and source mentions, as offsets) to sentence rows; refuse text mismatches."""
+    from credscore.training.annotations import resolve_mentions
+
     out, problems = [], []
     for row in rows:
         lab = labels.get((row["doc_id"], row["sent_index"]))
@@ -196,9 +198,15 @@ def join_labels(rows: list[dict], labels: dict[tuple[str, int], dict]) -> list[d
                             f"!= sentence {row['text'][:50]!r}")
             continue
         joined = dict(row)
-        for key in ("attribution", "hedging", "annotator", "labelled_by", "note"):
+        for key in ("attribution", "hedging", "source_of", "annotator", "labelled_by", "note"):
             if lab.get(key) is not None:
                 joined[key] = lab[key]
+        if lab.get("sources"):
+            try:
+                joined["sources"] = resolve_mentions(row["text"], lab["sources"], f"{row['doc_id']}#{row['sent_index']}")
+            except ValueError as exc:
+                problems.append(str(exc))
+                continue
         joined.setdefault("annotator", "manual")
         out.append(joined)
     if problems:
@@ -233,50 +241,46 @@ def mapped_certainty_rows(shared: Path) -> dict[str, list[dict]]:
             "external/pei-jurgens-2021-heldout": pei["val"] + pei["ext"]}
 
 
-def stamp_label_file(path: Path, rows: list[dict]) -> int:
-    """Add each sentence's text to a fresh label file (annotators write only keys and labels).
+def licence_folder(seeds: Path, source: str) -> Path:
+    """Where a source's derived rows live: ShareAlike sources in a folder of their own under their licence."""
+    return seeds / source if source in SHAREALIKE_SOURCES else seeds
 
-    Run once, right after a batch is labelled against the current corpus, so
-    that from then on every label carries the text it was given for.  Returns
-    the number of rows stamped; rows that already carry text are kept as they are.
-    """
-    text_of = {(r["doc_id"], r["sent_index"]): r["text"] for r in rows}
-    out, stamped = [], 0
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            lab = json.loads(line)
-            key = (lab["doc_id"], int(lab["sent_index"]))
-            if key not in text_of:
-                raise ValueError(f"{path}:{lineno}: no sentence {key} in the corpus")
-            if "text" not in lab:
-                lab = {"doc_id": key[0], "sent_index": key[1], "text": text_of[key],
-                       **{k: v for k, v in lab.items() if k not in ("doc_id", "sent_index")}}
-                lab.setdefault("annotator", "manual")
-                lab.setdefault("labelled_by", path.stem)
-                stamped += 1
-            out.append(lab)
-    write_jsonl_atomic(path, out)
-    return stamped
+
+def label_dirs(seeds: Path) -> list[Path]:
+    return [seeds / "labels"] + [seeds / s / "labels" for s in sorted(SHAREALIKE_SOURCES)]
 
 
 def build(shared: Path, seeds: Path) -> dict:
     """Write every derived file under ``seeds``; return counts for the data card."""
     labelled, held_out = choose_documents(shared)
     rows = sentence_rows(labelled)
-    write_jsonl_atomic(seeds / "corpus/sentences.jsonl", rows)
+    folders = sorted({licence_folder(seeds, r["source"]) for r in rows})
+    for folder in folders:
+        write_jsonl_atomic(folder / "corpus/sentences.jsonl", [r for r in rows if licence_folder(seeds, r["source"]) == folder])
     write_jsonl_atomic(seeds / "holdout/articles.jsonl", [
         {"doc_id": d.doc_id, "category": d.meta["category"], "title": d.meta["title"], "text": d.meta["body"]}
         for d in held_out
     ])
+    # CC BY 2.5 asks for credit with each article's url: one credits file beside the licence.
+    with atomic_output(seeds / "licenses/wikinews-2019-2020-credits.tsv") as fh:
+        fh.write("doc_id\ttitle\turl\tcredit\n")
+        for d in labelled:
+            if d.source == "wikinews-2019-2020":
+                fh.write(f"{d.doc_id}\t{d.meta['title']}\t{d.meta['url']}\tWikinews contributors, CC BY 2.5\n")
     split_of = assign_splits(labelled)
-    joined = join_labels(rows, load_label_files(seeds / "labels"))
+    labels: dict = {}
+    for folder in label_dirs(seeds):
+        for key, lab in load_label_files(folder).items():
+            if key in labels:
+                raise ValueError(f"duplicate label for {key} in {folder}")
+            labels[key] = lab
+    joined = join_labels(rows, labels)
     counts: dict = {"documents": len(labelled), "sentences": len(rows), "labelled": len(joined)}
     for split, _ in SPLIT_SHARES:
-        part = [r for r in joined if split_of[r["doc_id"]] == split]
-        write_jsonl_atomic(seeds / f"{split}.jsonl", part)
-        counts[split] = Counter((r.get("attribution"), r.get("hedging")) for r in part).total()
+        for folder in folders:
+            part = [r for r in joined if split_of[r["doc_id"]] == split and licence_folder(seeds, r["source"]) == folder]
+            write_jsonl_atomic(folder / f"{split}.jsonl", part)
+            counts[f"{split}:{folder.relative_to(seeds) if folder != seeds else 'seeds'}"] = len(part)
     for name, mrows in mapped_certainty_rows(shared).items():
         folder = "" if "/" in name else "mapped/"
         write_jsonl_atomic(seeds / f"{folder}{name}.jsonl", mrows)
@@ -288,13 +292,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--seeds", type=Path, default=Path("seeds"))
-    parser.add_argument("--stamp", type=Path, nargs="*", default=[],
-                        help="label files to stamp with sentence texts before building")
     args = parser.parse_args()
-    if args.stamp:
-        rows = sentence_rows(choose_documents(args.shared)[0])
-        for path in args.stamp:
-            print(f"{path}: stamped {stamp_label_file(path, rows)} rows")
     print(json.dumps(build(args.shared, args.seeds), indent=2))
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from credscore.errors import DataValidationError, InputError
-from credscore.data_format import group_documents, iter_jsonl
+from credscore.data_format import group_documents, iter_jsonl, mention_warnings
 from credscore.tasks import TASKS
 
 def iter_validated(path: Path, require_provenance: bool = True) -> Iterator[tuple[int, dict | None, list[str]]]:
@@ -55,10 +55,13 @@ def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
     return files
 
 
-def load_rows(paths: Iterable[Path | str], require_provenance: bool = True) -> list[dict]:
+def load_rows(paths: Iterable[Path | str], require_provenance: bool = True, warn=None) -> list[dict]:
     """Validated rows of every file in ``paths`` (files or folders), in file order.
 
-    Duplicate ``(doc_id, sent_index)`` keys across files are refused too.
+    Duplicate ``(doc_id, sent_index)`` keys across files are refused too, and so
+    is a ``source_of`` that names no sentence of the row's document.  Rows whose
+    attribution disagrees with their mentions are allowed (the guide has
+    exceptions); ``warn(message)``, if given, is called once per such row.
     """
     rows, problems, origin = [], [], {}
     for path in expand_paths(paths):
@@ -73,6 +76,14 @@ def load_rows(paths: Iterable[Path | str], require_provenance: bool = True) -> l
                 problems.append(f"{path}: duplicate (doc_id, sent_index) {key}, also in {origin[key]}")
             origin[key] = path
         rows += part
+    for row in rows:
+        key = (row["doc_id"], row["sent_index"])
+        target = row.get("source_of")
+        if target is not None and (row["doc_id"], target) not in origin:
+            problems.append(f"{origin[key]}: {key}: source_of {target} is not a sentence of document {row['doc_id']!r}")
+        if warn is not None:
+            for message in mention_warnings(row, f"{origin[key]}: {key}"):
+                warn(message)
     if problems:
         raise DataValidationError(problems)
     return rows

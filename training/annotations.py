@@ -1,0 +1,129 @@
+"""Annotators' label files: importing a labelled batch, merging source mentions, resolving mentions to offsets.
+
+Annotators write keys, labels and mentions as text (guide section 3):
+``{"doc_id", "sent_index", "attribution", "hedging", "sources": [{"text", "type", "role"}],
+"source_of": N, "note": ...}``.  This module
+
+* stamps each row with its sentence text (:func:`import_batch`), so labels stay
+  keyed by ``(doc_id, sent_index)`` *and* text and a change in splitting is detected;
+* merges a mention pass over already-labelled documents into their label files
+  (:func:`merge_mention_pass`), recording every label it changes and why;
+* turns mention text into character offsets (:func:`resolve_mentions`), refusing a
+  mention that is not in the sentence.
+
+``python -m credscore.training.annotations import RAW.jsonl seeds/labels/batch_12.jsonl``
+``python -m credscore.training.annotations merge RAW.jsonl``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from credscore.atomic import write_jsonl_atomic
+
+LABEL_FIELDS = ("attribution", "hedging", "sources", "source_of", "note")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def resolve_mentions(text: str, sources: list[dict], where: str = "") -> list[dict]:
+    """``sources`` with ``start``/``end`` offsets into ``text`` (each mention's first unused occurrence).
+
+    Raises ``ValueError`` naming ``where`` when a mention's text is not in the sentence.
+    """
+    out, used = [], []
+    for m in sources:
+        span = m["text"]
+        pos = text.find(span)
+        while pos >= 0 and any(pos < e and s < pos + len(span) for s, e in used):
+            pos = text.find(span, pos + 1)
+        if pos < 0:
+            pos = text.find(span)  # the same words named twice (two roles): reuse the span
+        if pos < 0:
+            raise ValueError(f"{where}: mention {span!r} is not in the sentence {text[:60]!r}")
+        used.append((pos, pos + len(span)))
+        out.append({"start": pos, "end": pos + len(span), "text": span, "type": m["type"], "role": m["role"]})
+    return out
+
+
+def import_batch(raw: Path, target: Path, corpus_rows: list[dict], labelled_by: str) -> int:
+    """Write annotator rows of ``raw`` to the label file ``target``, stamped with text and provenance."""
+    text_of = {(r["doc_id"], r["sent_index"]): r["text"] for r in corpus_rows}
+    out = []
+    for i, row in enumerate(read_jsonl(raw), 1):
+        key = (row["doc_id"], int(row["sent_index"]))
+        if key not in text_of:
+            raise ValueError(f"{raw}:{i}: no sentence {key} in the corpus")
+        text = text_of[key]
+        resolve_mentions(text, row.get("sources") or [], f"{raw}:{i}")  # refuse unknown mentions now
+        lab = {"doc_id": key[0], "sent_index": key[1], "text": text}
+        lab.update({k: row[k] for k in LABEL_FIELDS if row.get(k) not in (None, [])})
+        lab.update(annotator="manual", labelled_by=labelled_by)
+        out.append(lab)
+    write_jsonl_atomic(target, out)
+    return len(out)
+
+
+def merge_mention_pass(raw: Path, label_dir: Path) -> Counter:
+    """Merge a mention pass (``raw``) into the label files of ``label_dir``; returns counts of what changed.
+
+    Every row of ``raw`` must match an existing label; its ``sources``/``source_of``
+    are added, and a changed label is applied with ``relabelled`` recording the old
+    labels and the annotator's reason.
+    """
+    files = {p: read_jsonl(p) for p in sorted(label_dir.glob("*.jsonl"))}
+    where = {(r["doc_id"], r["sent_index"]): (p, i) for p, rows in files.items() for i, r in enumerate(rows)}
+    counts: Counter = Counter()
+    for n, upd in enumerate(read_jsonl(raw), 1):
+        key = (upd["doc_id"], int(upd["sent_index"]))
+        if key not in where:
+            raise ValueError(f"{raw}:{n}: no label for {key}")
+        path, i = where[key]
+        row = files[path][i]
+        resolve_mentions(row["text"], upd.get("sources") or [], f"{raw}:{n}")
+        for k in ("sources", "source_of"):
+            row.pop(k, None)
+            if upd.get(k) not in (None, []):
+                row[k] = upd[k]
+                counts[k] += 1
+        old = (row.get("attribution"), row.get("hedging"))
+        new = (upd["attribution"], upd["hedging"])
+        if new != old:
+            row["attribution"], row["hedging"] = new
+            row["relabelled"] = {"was": f"{old[0]}/{old[1]}", "reason": upd.get("change_reason", ""),
+                                 "pass": raw.stem}
+            counts["relabelled"] += 1
+            counts[f"{old[0]}/{old[1]} -> {new[0]}/{new[1]}"] += 1
+    for path, rows in files.items():
+        write_jsonl_atomic(path, rows)
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    imp = sub.add_parser("import", help="stamp a new batch into a label file")
+    imp.add_argument("raw", type=Path)
+    imp.add_argument("target", type=Path)
+    imp.add_argument("--shared", type=Path, default=Path("../shared"))
+    mer = sub.add_parser("merge", help="merge a mention pass into seeds/labels")
+    mer.add_argument("raw", type=Path)
+    mer.add_argument("--labels", type=Path, default=Path("seeds/labels"))
+    args = parser.parse_args()
+    if args.command == "import":
+        from credscore.training.corpus import choose_documents, sentence_rows
+
+        rows = sentence_rows(choose_documents(args.shared)[0])
+        print(f"{args.target}: {import_batch(args.raw, args.target, rows, args.target.stem)} rows")
+    else:
+        print(json.dumps(merge_mention_pass(args.raw, args.labels), indent=2))
+
+
+if __name__ == "__main__":
+    main()
