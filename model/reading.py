@@ -8,16 +8,55 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from credscore.errors import InputError
-from credscore.splitting import decode_bytes
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".html", ".htm")
 _HTML_RE = re.compile(r"^\s*(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?(p|div|span|a|br|h[1-6]|li|ul|table|script|style)\b[^>]*>", re.IGNORECASE)
 _BLOCK_TAGS = "h1, h2, h3, h4, h5, h6, p, li, blockquote, figcaption, pre, td"
+
+
+class DecodingFallbackWarning(UserWarning):
+    """Input was not valid UTF-8 and was decoded with a fallback codec."""
+
+
+#: Magic numbers of common binary formats users feed by mistake.
+_BINARY_MAGIC: tuple[bytes, ...] = (
+    b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\x1f\x8b", b"GIF8", b"\xff\xd8\xff",
+    b"BZh", b"\x7fELF", b"\xd0\xcf\x11\xe0", b"7z\xbc\xaf", b"Rar!",
+)
+
+
+def decode_bytes(data: bytes, name: str = "input") -> str:
+    """Decode ``data`` to text.
+
+    UTF-8 (with or without BOM) first; UTF-16/32 when a BOM says so; cp1252
+    with a warning otherwise.  Raises :class:`InputError` for binary data or
+    bytes that no supported codec decodes.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: has a UTF-16 byte-order mark but is not valid UTF-16") from None
+    if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:8192]:
+        raise InputError(f"{name}: looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{name}: is neither UTF-8 nor cp1252 text; re-save it as UTF-8"
+        ) from None
+    warnings.warn(f"{name}: not valid UTF-8, decoded as cp1252", DecodingFallbackWarning, stacklevel=2)
+    return text
 
 
 @dataclass

@@ -1,12 +1,8 @@
-"""Reading article text and splitting it into sentences with character offsets.
+"""Splitting article text into sentences with character offsets.
 
-Two concerns live here because both map raw bytes to the spans the model sees:
-
-* :func:`decode_bytes` turns a file's bytes into text (UTF-8, UTF-16 with a
-  BOM, falling back to cp1252 with a warning) and refuses binary data.
-* :func:`split_sentences` cuts text into :class:`Sentence` spans whose
-  ``start``/``end`` offsets index the *original* string, so a renderer can
-  highlight exactly what the model read.
+:func:`split_sentences` cuts text into :class:`Sentence` spans whose
+``start``/``end`` offsets index the *original* string, so a renderer can
+highlight exactly what the model read.
 
 Splitting is done block by block (blank-line paragraphs, then lines) because
 news text puts headlines, datelines and bullets on lines of their own without
@@ -17,21 +13,8 @@ abbreviations, initials, numbers and quotes.
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
-
-from credscore.errors import InputError
-
-#: Magic numbers of common binary formats users feed by mistake.
-_BINARY_MAGIC: tuple[bytes, ...] = (
-    b"\x89PNG", b"PK\x03\x04", b"%PDF", b"\x1f\x8b", b"GIF8", b"\xff\xd8\xff",
-    b"BZh", b"\x7fELF", b"\xd0\xcf\x11\xe0", b"7z\xbc\xaf", b"Rar!",
-)
-
-
-class DecodingFallbackWarning(UserWarning):
-    """Input was not valid UTF-8 and was decoded with a fallback codec."""
 
 
 @dataclass(frozen=True)
@@ -41,34 +24,6 @@ class Sentence:
     text: str
     start: int
     end: int
-
-
-def decode_bytes(data: bytes, name: str = "input") -> str:
-    """Decode ``data`` to text.
-
-    UTF-8 (with or without BOM) first; UTF-16/32 when a BOM says so; cp1252
-    with a warning otherwise.  Raises :class:`InputError` for binary data or
-    bytes that no supported codec decodes.
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise InputError(f"{name}: has a UTF-16 byte-order mark but is not valid UTF-16") from None
-    if data.startswith(_BINARY_MAGIC) or b"\x00" in data[:8192]:
-        raise InputError(f"{name}: looks like a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise InputError(
-            f"{name}: is neither UTF-8 nor cp1252 text; re-save it as UTF-8"
-        ) from None
-    warnings.warn(f"{name}: not valid UTF-8, decoded as cp1252", DecodingFallbackWarning, stacklevel=2)
-    return text
 
 
 # Paragraphs are separated by blank lines; single line breaks inside a

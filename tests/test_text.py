@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from credscore.errors import InputError
-from credscore.splitting import decode_bytes, looks_english, split_sentences
+from credscore.reading import decode_bytes
+from credscore.splitting import looks_english, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 

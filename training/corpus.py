@@ -33,7 +33,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from credscore.splitting import decode_bytes, split_sentences
+from credscore.reading import decode_bytes
+from credscore.splitting import split_sentences
 from credscore.atomic import atomic_output, write_jsonl_atomic
 
 SEED = 20261124
@@ -288,11 +289,44 @@ def build(shared: Path, seeds: Path) -> dict:
     return counts
 
 
+def label_table(seeds: Path) -> str:
+    """The data card's label-count table (Markdown): manual rows per source and split."""
+    from credscore.tasks import ATTRIBUTION_LABELS, HEDGING_LABELS
+
+    folders = [seeds] + [seeds / s for s in sorted(SHAREALIKE_SOURCES)]
+    split_rows: dict[tuple[str, str], list[dict]] = {}
+    for folder in folders:
+        for split, _ in SPLIT_SHARES:
+            with open(folder / f"{split}.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    r = json.loads(line)
+                    split_rows.setdefault((r["source"], split), []).append(r)
+    head = ["source", "split", "docs", "sentences", *ATTRIBUTION_LABELS, *HEDGING_LABELS, "mentions"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def line(name, split, part):
+        att, hed = Counter(r["attribution"] for r in part), Counter(r["hedging"] for r in part)
+        cells = [name, split, len({r["doc_id"] for r in part}), len(part), *(att[l] for l in ATTRIBUTION_LABELS),
+                 *(hed[l] for l in HEDGING_LABELS), sum(len(r.get("sources", [])) for r in part)]
+        return "| " + " | ".join(f"{c:,}" if isinstance(c, int) else c for c in cells) + " |"
+
+    for (source, split), part in sorted(split_rows.items()):
+        lines.append(line(source, split, part))
+    for split, _ in SPLIT_SHARES:
+        lines.append(line("**all sources**", split, [r for (_, sp), p in split_rows.items() if sp == split for r in p]))
+    lines.append(line("**all**", "all", [r for part in split_rows.values() for r in part]))
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--seeds", type=Path, default=Path("seeds"))
+    parser.add_argument("--table", action="store_true", help="print the data card's label-count table and exit")
     args = parser.parse_args()
+    if args.table:
+        print(label_table(args.seeds))
+        return
     print(json.dumps(build(args.shared, args.seeds), indent=2))
 
 
