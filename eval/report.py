@@ -132,18 +132,33 @@ def write_report(name: str, rows_in_order, scores, output: Path) -> dict:
     return metrics
 
 
-def evaluate_model_cli(data: Path, model_dir: Path | None, output: Path, fast: bool | None, console) -> dict:
-    """``credscore eval``: load the model, predict ``data``, write the report."""
+def evaluate_model_cli(data: Path, model_dir: Path | None, output: Path | None, backend: str | None,
+                       console) -> dict:
+    """``credscore eval``: load the model, predict ``data`` (with a progress bar), write the report.
+
+    With ``output`` the report folder is written; without, the Markdown report goes to stdout.
+    """
+    import sys
+
+    from rich.progress import Progress
+
     from credscore.api import load_model
 
     rows = load_rows([data], require_provenance=False)
-    model = load_model(model_dir, fast=fast)
-    ordered, scores = predict_rows(model, rows)
-    metrics = write_report(f"{model.info['name']} on {data}", ordered, scores, output)
-    for task, rep in metrics.items():
-        console.print(f"{task}: macro-F1 {rep['macro_f1']:.3f}, accuracy {rep['accuracy']:.3f}, "
-                      f"ECE {rep.get('ece', float('nan')):.3f} (n={rep['n']}, skipped {rep['skipped']})")
-    console.print(f"wrote {output}/metrics.json, report.md, confusion.png, reliability.png")
+    model = load_model(model_dir, backend=backend)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("evaluating", total=len(rows))
+        ordered, scores = predict_rows(model, rows, lambda done, total: bar.update(task, completed=done))
+    name = f"{model.info['name']} on {data}"
+    if output is None:
+        metrics = evaluate_probs(ordered, scores)
+        sys.stdout.write(markdown_report(name, metrics))
+        return metrics
+    metrics = write_report(name, ordered, scores, output)
+    for task_name, rep in metrics.items():
+        console.print(f"{task_name}: macro-F1 {rep['macro_f1']:.3f}, accuracy {rep['accuracy']:.3f}, "
+                      f"ECE {rep.get('ece', float('nan')):.3f} (n={rep['n']}, skipped {rep['skipped']})", highlight=False)
+    console.print(f"wrote {output}/metrics.json, report.md, confusion.png, reliability.png", highlight=False)
     return metrics
 
 

@@ -20,7 +20,7 @@ import typer
 from credscore import __version__
 from credscore.errors import EXIT_BAD_INPUT, EXIT_FAILURE, CredscoreError, InputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   context_settings={"show_default": True},
                   help="credscore: who vouches for what in a news article, and how firmly.")
 
@@ -55,10 +55,10 @@ def _format_help() -> str:
     return "Output format: " + "; ".join(f"{name} ({f.description})" for name, f in FORMATS.items()) + "."
 
 
-ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory (default: the shipped model).",
+ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", metavar="DIR", help="Model directory (default: the shipped model).",
                                                   show_default=False)]
-BackendOpt = Annotated[Optional[str], typer.Option("--backend", "-b", help=_backend_help(), show_default=False)]
-OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Write here (atomically); - or absent: stdout.",
+BackendOpt = Annotated[Optional[str], typer.Option("--backend", "-b", metavar="NAME", help=_backend_help(), show_default=False)]
+OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", metavar="FILE", help="Write here (atomically); - or absent: stdout.",
                                                   show_default=False)]
 
 
@@ -79,15 +79,15 @@ def _write_text(output: str | None, write) -> None:
 
 @app.command()
 def score(
-    inputs: Annotated[list[str], typer.Argument(help="Article files, folders of .txt/.html files, or - for stdin.",
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Article files, folders of .txt/.html files, or - for stdin.",
                                                 show_default=False)],
-    format: Annotated[str, typer.Option("--format", "-f", help=_format_help())] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", metavar="NAME", help=_format_help())] = "table",
     output: OutputOpt = None,
     model_dir: ModelOpt = None,
     backend: BackendOpt = None,
     html: Annotated[Optional[bool], typer.Option("--html/--no-html", help="Treat input as HTML (default: detect).",
                                                  show_default=False)] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="Scoring weights override (JSON or TOML).",
+    config: Annotated[Optional[Path], typer.Option("--config", metavar="FILE", help="Scoring weights override (JSON or TOML).",
                                                    show_default=False)] = None,
 ):
     """Score articles: sentence labels and the reliability profile."""
@@ -118,7 +118,9 @@ def _score_all(model, articles, scoring, progress: bool):
     from rich.progress import Progress
 
     results = []
-    with Progress(console=_stderr(), transient=True) as bar:
+    console = _stderr()
+    # Bars only on a terminal: a redirected stderr gets no cursor codes or blank lines.
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("scoring", total=len(articles), visible=progress)
         for a in articles:
             sentences_task = None
@@ -140,7 +142,7 @@ def _score_all(model, articles, scoring, progress: bool):
 
 @app.command()
 def predict(
-    data: Annotated[Path, typer.Argument(help="JSON Lines rows (doc_id, sent_index, text; labels optional).",
+    data: Annotated[Path, typer.Argument(metavar="DATA", help="JSON Lines rows (doc_id, sent_index, text; labels optional).",
                                          show_default=False)],
     output: OutputOpt = None,
     model_dir: ModelOpt = None,
@@ -157,18 +159,18 @@ def predict(
 
 @app.command()
 def train(
-    data: Annotated[list[Path], typer.Argument(help="Training JSONL files or folders.", show_default=False)],
-    dev: Annotated[Path, typer.Option("--dev", help="Dev JSONL file (model selection and calibration).",
+    data: Annotated[list[Path], typer.Argument(metavar="DATA", help="Training JSONL files or folders.", show_default=False)],
+    dev: Annotated[Path, typer.Option("--dev", metavar="FILE", help="Dev JSONL file (model selection and calibration).",
                                       show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write (atomically).",
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="Model directory to write (atomically).",
                                          show_default=False)],
-    init_from: Annotated[Optional[str], typer.Option("--init-from", help="'default' or a model directory to continue from.",
+    init_from: Annotated[Optional[str], typer.Option("--init-from", metavar="MODEL", help="'default' or a model directory to continue from.",
                                                      show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
-    epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs (default: the training config's, 7).",
+    epochs: Annotated[Optional[int], typer.Option(metavar="N", help="Maximum epochs (default: the training config's, 7).",
                                                   show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed (default: 13).", show_default=False)] = None,
-    context: Annotated[Optional[str], typer.Option(help="Context mode: none, neighbours or bigru (default: bigru).",
+    seed: Annotated[Optional[int], typer.Option(metavar="N", help="Random seed (default: 13).", show_default=False)] = None,
+    context: Annotated[Optional[str], typer.Option(metavar="MODE", help="Context mode: none, neighbours or bigru (default: bigru).",
                                                    show_default=False)] = None,
     no_mapped: Annotated[bool, typer.Option("--no-mapped", help="Drop rows with annotator 'mapped'.")] = False,
 ):
@@ -181,7 +183,7 @@ def train(
 
 @app.command()
 def prepare(model_dir: ModelOpt = None,
-            backend: Annotated[str, typer.Option("--backend", "-b", help="ONNX backend to build.")] = "onnx-int8"):
+            backend: Annotated[str, typer.Option("--backend", "-b", metavar="NAME", help="ONNX backend to build.")] = "onnx-int8"):
     """Build and cache an ONNX Runtime backend's graphs now (otherwise done on first use)."""
     from credscore.backends.onnx_cache import PRECISIONS, ensure_compiled
     from credscore.model_dir import ModelDirectory
@@ -196,10 +198,10 @@ def prepare(model_dir: ModelOpt = None,
 
 @app.command(name="eval")
 def evaluate(
-    data: Annotated[Path, typer.Argument(help="Labelled JSONL file to evaluate on.", show_default=False)],
+    data: Annotated[Path, typer.Argument(metavar="DATA", help="Labelled JSONL file to evaluate on.", show_default=False)],
     model_dir: ModelOpt = None,
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Report folder (metrics.json, report.md, PNG plots); absent: the report to stdout.",
+        "--output", "-o", metavar="DIR", help="Report folder (metrics.json, report.md, PNG plots); absent: the report to stdout.",
         show_default=False)] = None,
     backend: BackendOpt = None,
 ):

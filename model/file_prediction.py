@@ -57,7 +57,7 @@ def predict_file(model, data: Path, output: Path | None, console=None) -> int:
     if console is not None:
         from rich.progress import Progress
 
-        progress = Progress(console=console, transient=True)
+        progress = Progress(console=console, transient=True, disable=not console.is_terminal)
         progress.start()
         task = progress.add_task("predicting", total=total)
     written = 0

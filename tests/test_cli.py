@@ -139,3 +139,29 @@ def test_atomic_output_gets_the_umask_mode_not_0600(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_help_shows_defaults_and_no_bool_placeholders():
+    for cmd in ("score", "predict", "train", "eval", "prepare"):
+        text = run(cmd, "--help").stdout.decode()
+        assert "<bool>" not in text, cmd
+    assert "[default: table]" in " ".join(run("score", "--help").stdout.decode().split())
+
+
+def test_stdout_by_default_and_json_lines_for_folders(tmp_path, tiny_model_dir):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The ministry said it would reopen. It rained.", encoding="utf-8")
+    res = run("score", str(folder), "--format", "json", "-o", "-", "--model", str(tiny_model_dir))
+    assert res.returncode == 0, res.stderr.decode()
+    lines = res.stdout.decode().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["sentences"][0]["index"] == 0  # a folder: JSON Lines
+    assert not (tmp_path / "-").exists()
+    rows = write_jsonl(tmp_path / "rows.jsonl", make_rows(2, 3))
+    res = run("predict", str(rows), "--model", str(tiny_model_dir))
+    assert res.returncode == 0, res.stderr.decode()
+    assert len(res.stdout.decode().splitlines()) == 6
+    assert res.stderr.decode().count("\n") == 1  # one line: "wrote 6 rows to stdout"
+    res = run("eval", str(rows), "--model", str(tiny_model_dir))
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout.decode().startswith("# Evaluation: ")

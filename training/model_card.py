@@ -32,7 +32,7 @@ credscore annotation guide.
 {% endfor %}
 {% if meta.get('inference') %}
 ## Inference
-{{ meta['inference'].get('note', '') }} Fast path (the encoder in ONNX Runtime with fused attention and int8 dynamic quantisation, built once per machine from this directory) used by default: {{ 'yes' if meta['inference'].get('fast_path') else 'no' }}.
+{{ meta['inference'].get('note', '') }} Default inference backend: `{{ meta['inference'].get('backend', 'torch') }}` (`onnx-int8` is the encoder in ONNX Runtime with fused attention and int8 dynamic quantisation, built once per machine from this directory; `torch` the fp32 reference).
 {% endif %}{% if meta.get('evaluation') %}
 ## Evaluation
 {{ meta['evaluation'] }}

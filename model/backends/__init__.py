@@ -19,8 +19,9 @@ from collections.abc import Callable
 
 from credscore.registry import Registry
 
-#: The backend a model directory uses when its config names none.
-DEFAULT_BACKEND = "onnx-int8"
+#: The backend of a model whose config names none (a freshly trained one): the reference network.
+#: ``python -m credscore.eval.finalize`` measures the int8 path and sets ``inference.backend``.
+DEFAULT_BACKEND = "torch"
 
 BACKENDS: Registry[Callable] = Registry("backend")
 
