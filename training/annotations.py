@@ -13,6 +13,7 @@ Annotators write keys, labels and mentions as text (guide section 3):
 
 ``python -m credscore.training.annotations import RAW.jsonl seeds/labels/batch_12.jsonl``
 ``python -m credscore.training.annotations merge RAW.jsonl``
+``python -m credscore.training.annotations adjudicate seeds/qc/adjudication-v2.jsonl``
 """
 
 from __future__ import annotations
@@ -105,6 +106,43 @@ def merge_mention_pass(raw: Path, label_dir: Path) -> Counter:
     return counts
 
 
+def apply_adjudication(adjudication: Path, label_dirs: list[Path], second_pass: list[Path]) -> int:
+    """Set each adjudicated task label (``final``) in the label files; returns how many labels changed.
+
+    A changed row records ``adjudicated: {task: {"was", "rule"}}``; agreement is
+    still computed on the original passes (``credscore.eval.agreement`` undoes it).
+    Mentions follow an attribution decision: an ``unattributed`` final drops the
+    row's mentions, and an attributed final without mentions takes the second
+    pass's (``second_pass`` label files), so every attributed row keeps a source.
+    """
+    files = {p: read_jsonl(p) for d in label_dirs for p in sorted(d.glob("*.jsonl"))}
+    where = {(r["doc_id"], r["sent_index"]): (p, i) for p, rows in files.items() for i, r in enumerate(rows)}
+    second = {(r["doc_id"], r["sent_index"]): r for p in second_pass for r in read_jsonl(p)}
+    changed = 0
+    for n, a in enumerate(read_jsonl(adjudication), 1):
+        key = (a["doc_id"], int(a["sent_index"]))
+        if key not in where:
+            raise ValueError(f"{adjudication}:{n}: no label for {key}")
+        path, i = where[key]
+        row = files[path][i]
+        if row[a["task"]] != a["final"]:
+            row.setdefault("adjudicated", {})[a["task"]] = {"was": row[a["task"]], "rule": a["rule"]}
+            row[a["task"]] = a["final"]
+            changed += 1
+        if a["task"] != "attribution":
+            continue
+        if a["final"] == "unattributed":
+            row.pop("sources", None)
+            row.pop("source_of", None)
+        elif not row.get("sources") and row.get("source_of") is None:
+            for k in ("sources", "source_of"):
+                if second.get(key, {}).get(k) not in (None, []):
+                    row[k] = second[key][k]
+    for path, rows in files.items():
+        write_jsonl_atomic(path, rows)
+    return changed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,12 +153,19 @@ def main() -> None:
     mer = sub.add_parser("merge", help="merge a mention pass into seeds/labels")
     mer.add_argument("raw", type=Path)
     mer.add_argument("--labels", type=Path, default=Path("seeds/labels"))
+    adj = sub.add_parser("adjudicate", help="apply an adjudication file to the label files")
+    adj.add_argument("adjudication", type=Path)
+    adj.add_argument("--labels", type=Path, nargs="+", default=[Path("seeds/labels"), Path("seeds/onestopenglish/labels")])
+    adj.add_argument("--second-pass", type=Path, nargs="+",
+                     default=[Path("seeds/qc/v2_pass2.jsonl"), Path("seeds/onestopenglish/qc/v2_pass2.jsonl")])
     args = parser.parse_args()
     if args.command == "import":
         from credscore.training.corpus import choose_documents, sentence_rows
 
         rows = sentence_rows(choose_documents(args.shared)[0])
         print(f"{args.target}: {import_batch(args.raw, args.target, rows, args.target.stem)} rows")
+    elif args.command == "adjudicate":
+        print(f"{apply_adjudication(args.adjudication, args.labels, args.second_pass)} labels changed")
     else:
         print(json.dumps(merge_mention_pass(args.raw, args.labels), indent=2))
 
