@@ -7,7 +7,6 @@ nothing else of the traceback reaches the user.
 from __future__ import annotations
 
 #: Stable exit codes of the ``credscore`` command (see docs/errors.md).
-EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 

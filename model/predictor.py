@@ -66,10 +66,6 @@ class Probabilities:
     def truncated(self) -> int:
         return sum(self.truncated_per_document)
 
-    def labels(self, task: str) -> list[str]:
-        names = TASKS[task]
-        return [names[i] for i in self.scores[task].argmax(1)]
-
 
 @dataclass
 class Predictor:

@@ -9,7 +9,7 @@ Lookups by a name that is not registered fail with a one-line
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 from credscore.errors import InputError
@@ -58,12 +58,3 @@ class Registry(Generic[T]):
     def __len__(self) -> int:
         return len(self._entries)
 
-
-def lazy(module: str, attribute: str) -> Callable[..., object]:
-    """A callable that imports ``module`` only when called (keeps torch out of the fast path)."""
-    def load(*args, **kwargs):
-        from importlib import import_module
-
-        return getattr(import_module(module), attribute)(*args, **kwargs)
-    load.__qualname__ = f"lazy({module}.{attribute})"
-    return load

@@ -115,3 +115,36 @@ def test_sample_article_mentions_follow_the_guides_worked_example():
     assert rows[3]["source_of"] == rows[4]["source_of"] == 2
     assert rows[15]["attribution"] == "agency" and rows[15]["sources"][0]["text"] == "agencies"
     assert rows[14]["hedging"] == "high"
+
+
+def test_mention_pass_and_adjudication_edit_label_files_and_record_why(tmp_path):
+    from credscore.training.annotations import apply_adjudication, merge_mention_pass
+
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    base = {"doc_id": "d", "annotator": "manual"}
+    write_jsonl(labels / "b1.jsonl", [
+        {**base, "sent_index": 0, "text": "Reports said it burned.", "attribution": "anonymous_source", "hedging": "none"},
+        {**base, "sent_index": 1, "text": "It spread.", "attribution": "unattributed", "hedging": "none"}])
+    mention_pass = write_jsonl(tmp_path / "pass.jsonl", [
+        {"doc_id": "d", "sent_index": 0, "attribution": "agency", "hedging": "low", "change_reason": "rule 9",
+         "sources": [{"text": "Reports", "type": "agency", "role": "source"}]},
+        {"doc_id": "d", "sent_index": 1, "attribution": "unattributed", "hedging": "none"}])
+    counts = merge_mention_pass(mention_pass, labels)
+    assert counts["relabelled"] == 1 and counts["sources"] == 1
+    rows = [json.loads(line) for line in (labels / "b1.jsonl").open()]
+    assert rows[0]["relabelled"]["was"] == "anonymous_source/none" and rows[0]["sources"][0]["text"] == "Reports"
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"doc_id": "d", "sent_index": 0, "attribution": "agency",
+                                               "hedging": "low", "sources": [{"text": "Nobody", "type": "agency",
+                                                                              "role": "source"}]}])
+    with pytest.raises(ValueError, match="'Nobody' is not in the sentence"):
+        merge_mention_pass(bad, labels)
+    second = write_jsonl(tmp_path / "second.jsonl", [{"doc_id": "d", "sent_index": 1, "attribution": "direct_claim",
+                                                      "hedging": "none", "source_of": 0}])
+    decisions = write_jsonl(tmp_path / "adj.jsonl", [{"doc_id": "d", "sent_index": 1, "task": "attribution",
+                                                      "first": "unattributed", "second": "agency", "final": "agency",
+                                                      "rule": "rule 1"}])
+    assert apply_adjudication(decisions, [labels], [second]) == 1
+    row = [json.loads(line) for line in (labels / "b1.jsonl").open()][1]
+    assert row["attribution"] == "agency" and row["source_of"] == 0  # an attributed row keeps a source
+    assert row["adjudicated"]["attribution"]["was"] == "unattributed"

@@ -71,6 +71,25 @@ def import_batch(raw: Path, target: Path, corpus_rows: list[dict], labelled_by: 
     return len(out)
 
 
+class LabelFiles:
+    """The label files of some folders, loaded for editing rows by ``(doc_id, sent_index)`` and saved atomically."""
+
+    def __init__(self, folders: list[Path]):
+        self.files = {p: read_jsonl(p) for d in folders for p in sorted(Path(d).glob("*.jsonl"))}
+        self._where = {(r["doc_id"], r["sent_index"]): (p, i) for p, rows in self.files.items() for i, r in enumerate(rows)}
+
+    def row(self, key: tuple[str, int], where: str) -> dict:
+        """The label row of ``key`` (edited in place); ``ValueError`` naming ``where`` when there is none."""
+        if key not in self._where:
+            raise ValueError(f"{where}: no label for {key}")
+        path, i = self._where[key]
+        return self.files[path][i]
+
+    def save(self) -> None:
+        for path, rows in self.files.items():
+            write_jsonl_atomic(path, rows)
+
+
 def merge_mention_pass(raw: Path, label_dir: Path) -> Counter:
     """Merge a mention pass (``raw``) into the label files of ``label_dir``; returns counts of what changed.
 
@@ -78,15 +97,10 @@ def merge_mention_pass(raw: Path, label_dir: Path) -> Counter:
     are added, and a changed label is applied with ``relabelled`` recording the old
     labels and the annotator's reason.
     """
-    files = {p: read_jsonl(p) for p in sorted(label_dir.glob("*.jsonl"))}
-    where = {(r["doc_id"], r["sent_index"]): (p, i) for p, rows in files.items() for i, r in enumerate(rows)}
+    labels = LabelFiles([label_dir])
     counts: Counter = Counter()
     for n, upd in enumerate(read_jsonl(raw), 1):
-        key = (upd["doc_id"], int(upd["sent_index"]))
-        if key not in where:
-            raise ValueError(f"{raw}:{n}: no label for {key}")
-        path, i = where[key]
-        row = files[path][i]
+        row = labels.row((upd["doc_id"], int(upd["sent_index"])), f"{raw}:{n}")
         resolve_mentions(row["text"], upd.get("sources") or [], f"{raw}:{n}")
         for k in ("sources", "source_of"):
             row.pop(k, None)
@@ -101,8 +115,7 @@ def merge_mention_pass(raw: Path, label_dir: Path) -> Counter:
                                  "pass": raw.stem}
             counts["relabelled"] += 1
             counts[f"{old[0]}/{old[1]} -> {new[0]}/{new[1]}"] += 1
-    for path, rows in files.items():
-        write_jsonl_atomic(path, rows)
+    labels.save()
     return counts
 
 
@@ -115,16 +128,12 @@ def apply_adjudication(adjudication: Path, label_dirs: list[Path], second_pass: 
     row's mentions, and an attributed final without mentions takes the second
     pass's (``second_pass`` label files), so every attributed row keeps a source.
     """
-    files = {p: read_jsonl(p) for d in label_dirs for p in sorted(d.glob("*.jsonl"))}
-    where = {(r["doc_id"], r["sent_index"]): (p, i) for p, rows in files.items() for i, r in enumerate(rows)}
+    labels = LabelFiles(label_dirs)
     second = {(r["doc_id"], r["sent_index"]): r for p in second_pass for r in read_jsonl(p)}
     changed = 0
     for n, a in enumerate(read_jsonl(adjudication), 1):
         key = (a["doc_id"], int(a["sent_index"]))
-        if key not in where:
-            raise ValueError(f"{adjudication}:{n}: no label for {key}")
-        path, i = where[key]
-        row = files[path][i]
+        row = labels.row(key, f"{adjudication}:{n}")
         if row[a["task"]] != a["final"]:
             row.setdefault("adjudicated", {})[a["task"]] = {"was": row[a["task"]], "rule": a["rule"]}
             row[a["task"]] = a["final"]
@@ -138,8 +147,7 @@ def apply_adjudication(adjudication: Path, label_dirs: list[Path], second_pass: 
             for k in ("sources", "source_of"):
                 if second.get(key, {}).get(k) not in (None, []):
                     row[k] = second[key][k]
-    for path, rows in files.items():
-        write_jsonl_atomic(path, rows)
+    labels.save()
     return changed
 
 
