@@ -29,7 +29,7 @@ from credscore.eval.metrics import expected_calibration_error, macro_f1
 from credscore.eval.report import Comparison, comparison_table, compare, gold_indices, predict_rows
 from credscore.atomic import atomic_directory, atomic_output
 from credscore.tasks import TASKS
-from credscore.model_dir import DEFAULT_MODEL_DIR
+from credscore.model_dir import DEFAULT_MODEL_DIR, ModelDirectory
 from credscore.training.data import load_rows
 from credscore.training.model_card import update_model_card
 
@@ -124,6 +124,11 @@ def main() -> None:
     note = (f"int8 minus fp32 mean macro-F1: test {-gap:+.4f}, dev {-gap_dev:+.4f} "
             "(default int8 when the test difference is within 1 point).")
     update_model_card(DEFAULT_MODEL_DIR, evaluation, {"backend": "onnx-int8" if fast else "torch", "note": note})
+    default = test["transformer_fast" if fast else "transformer_fp32"]
+    ModelDirectory(DEFAULT_MODEL_DIR).update_config({"accuracy": {  # shown in every output's "model" and the report
+        "test_set": "seeds/test.jsonl", "backend": "onnx-int8" if fast else "torch",
+        **{f"{t}_macro_f1": round(float(default[t]["macro_f1"]), 3) for t in TASKS},
+        "measured_by": "python -m credscore.eval.finalize"}})
     print(json.dumps(summary, indent=2))
 
 

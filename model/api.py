@@ -23,7 +23,7 @@ from credscore.model_dir import ModelDirectory
 from credscore.predictor import Predictor, Probabilities, ProgressFn
 from credscore.results import ArticleScore, SentencePrediction, sentence_predictions
 from credscore.scoring import ScoringConfig, build_profile
-from credscore.splitting import Sentence, looks_english, split_sentences
+from credscore.splitting import Sentence, looks_english, paragraphs, split_sentences
 from credscore.tokenization import SentenceTokenizer
 
 CONTEXTS = ("document", "none")
@@ -80,8 +80,11 @@ class CredscoreModel:
     @property
     def info(self) -> dict:
         """Name, version and inference backend of the model (as reported in outputs)."""
-        return {"name": self.config.get("name", self.path.name), "version": self.config.get("version", "unversioned"),
+        info = {"name": self.config.get("name", self.path.name), "version": self.config.get("version", "unversioned"),
                 "credscore": __version__, "backend": self.backend}
+        if isinstance(self.config.get("accuracy"), dict):  # measured by credscore.eval.finalize
+            info["accuracy"] = self.config["accuracy"]
+        return info
 
     def predict_documents(self, documents: list[list[str]], progress: ProgressFn | None = None) -> Probabilities:
         """Calibrated probabilities for documents given as lists of sentences.
@@ -156,7 +159,7 @@ class CredscoreModel:
                              "tokens were truncated")
             rows = slice(offset, offset + len(sentences))
             results = sentence_predictions(probs.scores, [s.text for s in sentences],
-                                           [(s.start, s.end) for s in sentences], offset)
+                                           [(s.start, s.end) for s in sentences], offset, paragraphs(text, sentences))
             profile = build_profile(probs.scores["attribution"][rows], probs.scores["hedging"][rows], scoring)
             offset += len(sentences)
             yield ArticleScore(self.info, results, profile, notes, name)

@@ -42,8 +42,9 @@ class SentencePrediction:
     """The labels of one sentence, one :class:`LabelPrediction` per task.
 
     ``index`` is 0-based; ``start``/``end`` are character offsets into the
-    article (``None`` for sentences given without an article).  Each task is
-    also an attribute: ``s.attribution``, ``s.hedging``.
+    article (``None`` for sentences given without an article); ``paragraph``
+    is the 0-based paragraph (a line break in the article starts a new one).
+    Each task is also an attribute: ``s.attribution``, ``s.hedging``.
     """
 
     index: int
@@ -51,6 +52,7 @@ class SentencePrediction:
     start: int | None
     end: int | None
     tasks: dict[str, LabelPrediction] = field(default_factory=dict)
+    paragraph: int = 0
 
     def __getattr__(self, name: str) -> LabelPrediction:
         tasks = self.__dict__.get("tasks") or {}
@@ -65,17 +67,19 @@ class SentencePrediction:
 
     def to_dict(self) -> dict:
         return {"index": self.index, "text": self.text, "start": self.start, "end": self.end,
-                **{task: p.to_dict() for task, p in self.tasks.items()}}
+                "paragraph": self.paragraph, **{task: p.to_dict() for task, p in self.tasks.items()}}
 
 
 def sentence_predictions(probabilities: dict[str, np.ndarray], texts: list[str],
                          spans: list[tuple[int | None, int | None]] | None = None,
-                         offset: int = 0) -> list[SentencePrediction]:
+                         offset: int = 0, paragraphs: list[int] | None = None) -> list[SentencePrediction]:
     """:class:`SentencePrediction` objects for rows ``offset..offset+len(texts)`` of ``probabilities``."""
     spans = spans or [(None, None)] * len(texts)
+    paragraphs = paragraphs or [0] * len(texts)
     return [SentencePrediction(i, text, start, end,
-                               {t: LabelPrediction.from_probabilities(t, probabilities[t][offset + i]) for t in TASKS})
-            for i, (text, (start, end)) in enumerate(zip(texts, spans))]
+                               {t: LabelPrediction.from_probabilities(t, probabilities[t][offset + i]) for t in TASKS},
+                               paragraph)
+            for i, (text, (start, end), paragraph) in enumerate(zip(texts, spans, paragraphs))]
 
 
 @dataclass

@@ -104,6 +104,8 @@ class Finding:
     severity: str  # "positive" | "info" | "warning"
     message: str
     sentences: list[int]
+    #: The message without its list of sentence numbers (a report links every sentence instead).
+    summary: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -123,6 +125,11 @@ class Profile:
     reliability: float
     components: dict[str, float]
     explanations: list[Finding]
+    #: Sentences per arg-max label ("10 of 16 sentences"); the ``*_shares`` are probability-weighted.
+    attribution_counts: dict[str, int] = field(default_factory=dict)
+    hedging_counts: dict[str, int] = field(default_factory=dict)
+    #: The component weights the score used (defaults, or the user's --config).
+    weights: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -162,42 +169,46 @@ def _refs(indices: list[int], config: ScoringConfig) -> str:
     return shown + (f" and {len(indices) - config.max_listed} more" if len(indices) > config.max_listed else "")
 
 
+def _finding(code: str, severity: str, summary: str, sentences: list[int], config: ScoringConfig) -> Finding:
+    """A finding whose message lists its sentences ("#1, #2 and 6 more"), at most ``config.max_listed`` of them."""
+    message = f"{summary}: {_refs(sentences, config)}." if sentences else summary
+    return Finding(code, severity, message, sentences, summary)
+
+
 def explain(att_labels: list[str], hed_labels: list[str], config: ScoringConfig) -> list[Finding]:
     """Plain-language findings from the predicted labels, each naming its sentences (0-based)."""
     n = len(att_labels)
     idx = {label: [i for i, l in enumerate(att_labels) if l == label] for label in ATTRIBUTION_LABELS}
     findings: list[Finding] = []
     if n < config.min_sentences:
-        findings.append(Finding("short_text", "info", f"Only {n} sentence{'s' if n != 1 else ''}: "
-                                "the profile rests on very little text.", []))
+        findings.append(_finding("short_text", "info", f"Only {n} sentence{'s' if n != 1 else ''}: "
+                                 "the profile rests on very little text.", [], config))
     attributed = [i for i, l in enumerate(att_labels) if l != "unattributed"]
     if not attributed:
-        findings.append(Finding("no_sources", "warning", f"None of the {n} sentences names a source: "
-                                "everything rests on the outlet's own word.", []))
+        findings.append(_finding("no_sources", "warning", f"None of the {n} sentences names a source: "
+                                 "everything rests on the outlet's own word.", [], config))
     else:
-        findings.append(Finding("attributed", "info", f"{len(attributed)} of {n} sentences attribute their claim "
-                                f"to a source: {_refs(attributed, config)}.", attributed))
+        findings.append(_finding("attributed", "info", f"{len(attributed)} of {n} sentences attribute their claim "
+                                 "to a source", attributed, config))
     on_record = sorted(idx["official_statement"] + idx["direct_claim"])
     if on_record:
-        findings.append(Finding("on_record", "positive",
-                                f"{len(on_record)} of {n} sentences rest on named or on-record sources "
-                                f"({len(idx['official_statement'])} official, {len(idx['direct_claim'])} named "
-                                f"people or organisations): {_refs(on_record, config)}.", on_record))
+        findings.append(_finding("on_record", "positive",
+                                 f"{len(on_record)} of {n} sentences rest on named or on-record sources "
+                                 f"({len(idx['official_statement'])} official, {len(idx['direct_claim'])} named "
+                                 "people or organisations)", on_record, config))
     if idx["anonymous_source"]:
-        k = len(idx["anonymous_source"])
-        findings.append(Finding("anonymous", "warning", f"{k} of {n} sentences rest on anonymous sources: "
-                                f"{_refs(idx['anonymous_source'], config)}.", idx["anonymous_source"]))
+        findings.append(_finding("anonymous", "warning", f"{len(idx['anonymous_source'])} of {n} sentences rest on "
+                                 "anonymous sources", idx["anonymous_source"], config))
     if idx["agency"]:
-        k = len(idx["agency"])
-        findings.append(Finding("agency", "info", f"{k} of {n} sentences rest on other outlets' reporting: "
-                                f"{_refs(idx['agency'], config)}.", idx["agency"]))
+        findings.append(_finding("agency", "info", f"{len(idx['agency'])} of {n} sentences rest on other outlets' "
+                                 "reporting", idx["agency"], config))
     hedged = [i for i, l in enumerate(hed_labels) if l != "none"]
     strong = [i for i, l in enumerate(hed_labels) if l == "high"]
     if hedged:
-        findings.append(Finding("hedged", "warning" if strong else "info",
-                                f"{len(hedged)} of {n} sentences are hedged"
-                                + (f", {len(strong)} of them strongly (speculative or unverified)" if strong else "")
-                                + f": {_refs(hedged, config)}.", hedged))
+        findings.append(_finding("hedged", "warning" if strong else "info",
+                                 f"{len(hedged)} of {n} sentences are hedged"
+                                 + (f", {len(strong)} of them strongly (speculative or unverified)" if strong else ""),
+                                 hedged, config))
     return findings
 
 
@@ -226,4 +237,7 @@ def build_profile(att: np.ndarray, hed: np.ndarray, config: ScoringConfig | None
         reliability=round(reliability_score(components, config), 1),
         components={k: round(v, 4) for k, v in components.items()},
         explanations=explain(att_labels, hed_labels, config),
+        attribution_counts={l: att_labels.count(l) for l in ATTRIBUTION_LABELS},
+        hedging_counts={l: hed_labels.count(l) for l in HEDGING_LABELS},
+        weights=dict(config.weights),
     )

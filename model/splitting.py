@@ -135,6 +135,23 @@ def split_sentences(text: str) -> list[Sentence]:
     return _merge_fragments(sentences, text)
 
 
+def paragraphs(text: str, sentences: list[Sentence]) -> list[int]:
+    """0-based paragraph of each sentence: a line break between two sentences starts a new paragraph.
+
+    News text puts paragraphs (and headlines) on lines of their own, so the
+    gap between consecutive sentences tells where the writer broke the text.
+    """
+    out, current = [], 0
+    for i, sent in enumerate(sentences):
+        if i and _BREAK_RE.search(text, sentences[i - 1].end, sent.start):
+            current += 1
+        out.append(current)
+    return out
+
+
+_BREAK_RE = re.compile(r"[\r\n\u0085\u2028\u2029]")
+
+
 # The most frequent English function words: a text where few tokens are among
 # them is very likely not English (cheap, dependency-free language check).
 _ENGLISH_WORDS = frozenset(

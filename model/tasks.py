@@ -70,13 +70,24 @@ ATTRIBUTION_WEAKNESS_RANK: dict[str, int] = {
     "anonymous_source": 4,
 }
 
-#: Colours (rich style names / CSS colours) used by the table and HTML views.
+#: Colours (CSS hex, also rich styles) of the table and HTML views: the Okabe-Ito palette, told apart
+#: by colour-blind readers too; the HTML report adds a text badge and an underline pattern per type.
 ATTRIBUTION_COLOURS: dict[str, str] = {
-    "unattributed": "#9e9e9e",
-    "direct_claim": "#1e88e5",
-    "official_statement": "#43a047",
-    "anonymous_source": "#e53935",
-    "agency": "#8e24aa",
+    "unattributed": "#999999",
+    "direct_claim": "#0072B2",
+    "official_statement": "#009E73",
+    "anonymous_source": "#D55E00",
+    "agency": "#CC79A7",
+}
+
+#: Short human labels (badges in the HTML report) and underline patterns: type without relying on colour.
+ATTRIBUTION_BADGES: dict[str, str] = {
+    "unattributed": "", "direct_claim": "NAMED", "official_statement": "OFFICIAL",
+    "anonymous_source": "ANONYMOUS", "agency": "OTHER OUTLET",
+}
+ATTRIBUTION_PATTERNS: dict[str, str] = {
+    "unattributed": "none", "direct_claim": "solid", "official_statement": "double",
+    "anonymous_source": "dotted", "agency": "dashed",
 }
 
 HEDGING_MARKS: dict[str, str] = {"none": "", "low": "~", "high": "?!"}

@@ -6,7 +6,9 @@ import math
 from functools import lru_cache
 
 from credscore.scoring import COMPONENTS
-from credscore.tasks import ATTRIBUTION_COLOURS, ATTRIBUTION_LABELS, HEDGING_LABELS, HEDGING_MARKS
+from credscore.tasks import (
+    ATTRIBUTION_BADGES, ATTRIBUTION_COLOURS, ATTRIBUTION_LABELS, ATTRIBUTION_PATTERNS, HEDGING_LABELS, HEDGING_MARKS,
+)
 
 
 def _bar_chart_svg(rows: list[tuple[str, float, str]], width: int = 420, bar_h: int = 18) -> str:
@@ -33,10 +35,12 @@ def _template():
 
 
 def render_html(result) -> str:
-    """One self-contained HTML page: highlighted article, legend, SVG charts, explanations.
+    """One self-contained HTML page: the article in its paragraphs with each sentence's type marked by
+    colour, underline pattern and a text badge; findings linking to their sentences; counts, charts.
 
     Article text is escaped by Jinja2's autoescaping; the SVG charts are built
-    from numbers and fixed label names only.
+    from numbers and fixed label names only; the page's Content-Security-Policy
+    forbids scripts.
     """
     from markupsafe import Markup
 
@@ -44,9 +48,15 @@ def render_html(result) -> str:
     att_chart = _bar_chart_svg([(l, p.attribution_shares[l], ATTRIBUTION_COLOURS[l]) for l in ATTRIBUTION_LABELS])
     comp_chart = _bar_chart_svg([(c, p.components[c], "#546e7a") for c in COMPONENTS])
     hed_chart = _bar_chart_svg([(l, p.hedging_shares[l], c) for l, c in
-                                zip(HEDGING_LABELS, ("#bdbdbd", "#fbc02d", "#d84315"))])
+                                zip(HEDGING_LABELS, ("#bbbbbb", "#E69F00", "#D55E00"))])
+    paragraphs: list[list] = []
+    for s in result.sentences:
+        if not paragraphs or s.paragraph != paragraphs[-1][-1].paragraph:
+            paragraphs.append([])
+        paragraphs[-1].append(s)
     return _template().render(
-        result=result, profile=p, colours=ATTRIBUTION_COLOURS, marks=HEDGING_MARKS,
+        result=result, profile=p, colours=ATTRIBUTION_COLOURS, marks=HEDGING_MARKS, paragraphs=paragraphs,
+        n_paragraphs=len(paragraphs), badges=ATTRIBUTION_BADGES, patterns=ATTRIBUTION_PATTERNS,
         attribution_labels=ATTRIBUTION_LABELS, hedging_labels=HEDGING_LABELS,
         att_chart=Markup(att_chart), comp_chart=Markup(comp_chart), hed_chart=Markup(hed_chart),
     )
