@@ -6,6 +6,10 @@ the article text is escaped).  Used by tests/test_html.py and to make the
 README screenshot:
 
     python -m credscore.eval.render_check seeds/belgorod-legion-raid.txt --screenshot docs/report-screenshot.png
+    python -m credscore.eval.render_check seeds/belgorod-legion-raid.txt --web-screenshot docs/web-screenshot.png
+
+``--web-screenshot`` starts ``credscore serve``, pastes the article into its
+page in Chromium (driven by Playwright), and saves the form and the report.
 """
 
 from __future__ import annotations
@@ -55,11 +59,44 @@ def screenshot(html_path: Path, out: Path, width: int = 1200, height: int = 1600
           html_path.resolve().as_uri()])
 
 
+def web_screenshots(article: Path, out: Path, model: Path | None = None, port: int = 8765) -> None:
+    """Screenshots of the web app: ``out`` (the page with the article pasted) and ``out``'s ``-report`` twin."""
+    import socket
+    import sys
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    cmd = [sys.executable, "-m", "credscore.cli", "serve", "--port", str(port)] + (["--model", str(model)] if model else [])
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.fill("textarea[name=text]", article.read_text(encoding="utf-8"))
+            page.screenshot(path=str(out))
+            page.click("button[type=submit]")
+            page.wait_for_selector("span.s")
+            page.screenshot(path=str(out.with_name(out.stem + "-report" + out.suffix)))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("article", type=Path)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--screenshot", type=Path, default=None)
+    parser.add_argument("--web-screenshot", type=Path, default=None)
     args = parser.parse_args()
     if chromium() is None:
         raise SystemExit("chromium not found: apt-get install chromium")
@@ -76,6 +113,9 @@ def main() -> None:
         if args.screenshot:
             screenshot(page, args.screenshot)
             print(f"screenshot: {args.screenshot}")
+    if args.web_screenshot:
+        web_screenshots(args.article, args.web_screenshot, args.model)
+        print(f"web screenshots: {args.web_screenshot} and its -report twin")
     if missing:
         raise SystemExit(1)
 

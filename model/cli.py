@@ -211,6 +211,27 @@ def evaluate(
     evaluate_model_cli(data, model_dir, output, backend=backend, console=_stderr())
 
 
+@app.command()
+def serve(
+    model_dir: ModelOpt = None,
+    backend: BackendOpt = None,
+    host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1: this computer only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", help="Largest request accepted, in bytes.")] = 2_000_000,
+    timeout: Annotated[float, typer.Option(help="Longest scoring time per request, in seconds.")] = 60.0,
+):
+    """Run the local web app: paste or upload an article, get the report; JSON API at /score, docs at /docs."""
+    try:
+        import uvicorn
+
+        from credscore.serve import create_app
+    except ImportError:
+        raise InputError("credscore serve needs the web extra: pip install 'credscore[serve]'") from None
+    app_ = create_app(model_dir, backend, max_bytes=max_bytes, timeout_s=timeout)
+    _stderr().print(f"credscore serving on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
 def _log_to_stderr() -> None:
     """Show the library's progress notes (e.g. the one-time fast-path build) as ``credscore: ...`` on stderr."""
     import logging

@@ -99,7 +99,11 @@ def html_to_text(html: str) -> str:
 def _prepare(name: str, data: bytes, html: bool | None) -> Article:
     if not data:
         raise InputError(f"{name}: is empty")
-    text = decode_bytes(data, name)
+    return prepare_text(decode_bytes(data, name), name, html)
+
+
+def prepare_text(text: str, name: str, html: bool | None = None) -> Article:
+    """An :class:`Article` from already decoded text: HTML reduced to its article text, blank input refused."""
     if not text.strip():
         raise InputError(f"{name}: holds only whitespace")
     if html or (html is None and looks_like_html(text)):

@@ -1,0 +1,97 @@
+"""``credscore serve``: the web app through an HTTP client, and end to end in headless Chromium."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from credscore.serve import create_app  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
+
+ARTICLE = "The ministry said on Monday that two people died.\n\nA source said the toll may rise. It rained."
+
+
+@pytest.fixture(scope="module")
+def client(tiny_model_dir):
+    return TestClient(create_app(tiny_model_dir, max_bytes=20_000), raise_server_exceptions=False)
+
+
+def test_score_returns_the_json_schema(client):
+    res = client.post("/score", json={"text": ARTICLE, "name": "a.txt"})
+    assert res.status_code == 200
+    data = res.json()
+    assert data["schema_version"] == 2 and data["input"] == "a.txt" and len(data["sentences"]) == 3
+    assert data["model"]["name"] == "tiny-test"
+
+
+def test_page_form_and_report(client):
+    page = client.get("/")
+    assert page.status_code == 200 and '<form method="post" action="/report"' in page.text
+    assert "<script" not in page.text.lower()
+    report = client.post("/report", data={"text": ARTICLE})
+    assert report.status_code == 200 and "How to read this" in report.text and 'id="s3"' in report.text
+    upload = client.post("/report", files={"file": ("b.html", b"<html><body><p>Police said it was over.</p></body></html>")})
+    assert upload.status_code == 200 and "Police said it was over." in upload.text
+
+
+def test_limits_and_bad_input_give_clear_errors(client):
+    too_big = client.post("/score", json={"text": "Officials said so. " * 2000})
+    assert too_big.status_code == 413 and "too large" in too_big.json()["detail"]
+    assert client.post("/score", json={"text": "   "}).status_code == 422
+    missing = client.post("/score", json={"name": "x"})
+    assert missing.status_code == 422 and "Traceback" not in missing.text
+    form_error = client.post("/report", data={"text": ""})
+    assert form_error.status_code == 422 and '<a href="/">Back</a>' in form_error.text
+
+
+def test_api_description_is_served_offline(client):
+    assert "/score" in client.get("/openapi.json").json()["paths"]
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "POST /score" in docs.text and "cdn" not in docs.text.lower()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.e2e
+def test_chromium_pastes_the_sample_article_and_sees_its_sentences(tiny_model_dir, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    from credscore.eval.render_check import CHROMIUM_FLAGS, chromium
+
+    if chromium() is None:
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "credscore.cli", "serve", "--model", str(tiny_model_dir),
+                               "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(120):  # up to 60 s for the model to load
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        sample = (ROOT / "seeds/belgorod-legion-raid.txt").read_text(encoding="utf-8")
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.fill("textarea[name=text]", sample)
+            page.click("button[type=submit]")
+            page.wait_for_selector("span.s")
+            assert page.locator("span.s").count() == 16
+            assert "How to read this" in page.content()
+            page.screenshot(path=str(tmp_path / "web.png"), full_page=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
