@@ -49,7 +49,7 @@ def agreement(first: dict, second: dict) -> dict:
 
 
 def _spans(row: dict) -> list[tuple[int, int, str]]:
-    from credscore.training.annotations import resolve_mentions
+    from credscore.data_format import resolve_mentions
 
     return [(m["start"], m["end"], m["type"]) for m in resolve_mentions(row.get("text", ""), row.get("sources") or [])]
 

@@ -69,6 +69,26 @@ def mention_problems(row: dict, where: str) -> list[str]:
     return problems
 
 
+def resolve_mentions(text: str, sources: list[dict], where: str = "") -> list[dict]:
+    """``sources`` with ``start``/``end`` offsets into ``text`` (each mention's first unused occurrence).
+
+    Raises ``ValueError`` naming ``where`` when a mention's text is not in the sentence.
+    """
+    out, used = [], []
+    for m in sources:
+        span = m["text"]
+        pos = text.find(span)
+        while pos >= 0 and any(pos < e and s < pos + len(span) for s, e in used):
+            pos = text.find(span, pos + 1)
+        if pos < 0:
+            pos = text.find(span)  # the same words named twice (two roles): reuse the span
+        if pos < 0:
+            raise ValueError(f"{where}: mention {span!r} is not in the sentence {text[:60]!r}")
+        used.append((pos, pos + len(span)))
+        out.append({"start": pos, "end": pos + len(span), "text": span, "type": m["type"], "role": m["role"]})
+    return out
+
+
 def mention_warnings(row: dict, where: str) -> list[str]:
     """Where a labelled row's attribution disagrees with its mentions (the guide allows exceptions: warn only)."""
     att = row.get("attribution")

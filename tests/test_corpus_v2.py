@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from credscore.data_format import mention_problems, mention_warnings
+from credscore.data_format import mention_problems, mention_warnings, resolve_mentions
 from credscore.errors import DataValidationError
-from credscore.training.annotations import resolve_mentions
 from credscore.training.data import load_rows
 from tests.conftest import write_jsonl
 

@@ -8,8 +8,8 @@ Annotators write keys, labels and mentions as text (guide section 3):
   keyed by ``(doc_id, sent_index)`` *and* text and a change in splitting is detected;
 * merges a mention pass over already-labelled documents into their label files
   (:func:`merge_mention_pass`), recording every label it changes and why;
-* turns mention text into character offsets (:func:`resolve_mentions`), refusing a
-  mention that is not in the sentence.
+* turns mention text into character offsets (:func:`credscore.data_format.resolve_mentions`),
+  refusing a mention that is not in the sentence.
 
 ``python -m credscore.training.annotations import RAW.jsonl seeds/labels/batch_12.jsonl``
 ``python -m credscore.training.annotations merge RAW.jsonl``
@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from credscore.atomic import write_jsonl_atomic
+from credscore.data_format import resolve_mentions
 
 LABEL_FIELDS = ("attribution", "hedging", "sources", "source_of", "note")
 
@@ -31,26 +32,6 @@ LABEL_FIELDS = ("attribution", "hedging", "sources", "source_of", "note")
 def read_jsonl(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
-
-
-def resolve_mentions(text: str, sources: list[dict], where: str = "") -> list[dict]:
-    """``sources`` with ``start``/``end`` offsets into ``text`` (each mention's first unused occurrence).
-
-    Raises ``ValueError`` naming ``where`` when a mention's text is not in the sentence.
-    """
-    out, used = [], []
-    for m in sources:
-        span = m["text"]
-        pos = text.find(span)
-        while pos >= 0 and any(pos < e and s < pos + len(span) for s, e in used):
-            pos = text.find(span, pos + 1)
-        if pos < 0:
-            pos = text.find(span)  # the same words named twice (two roles): reuse the span
-        if pos < 0:
-            raise ValueError(f"{where}: mention {span!r} is not in the sentence {text[:60]!r}")
-        used.append((pos, pos + len(span)))
-        out.append({"start": pos, "end": pos + len(span), "text": span, "type": m["type"], "role": m["role"]})
-    return out
 
 
 def import_batch(raw: Path, target: Path, corpus_rows: list[dict], labelled_by: str) -> int:

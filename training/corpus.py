@@ -187,7 +187,7 @@ def _norm(text: str) -> str:
 
 def join_labels(rows: list[dict], labels: dict[tuple[str, int], dict]) -> list[dict]:
     """Attach manual labels (and source mentions, as offsets) to sentence rows; refuse text mismatches."""
-    from credscore.training.annotations import resolve_mentions
+    from credscore.data_format import resolve_mentions
 
     out, problems = [], []
     for row in rows:
