@@ -68,6 +68,9 @@ def summary(report: dict) -> list[str]:
     lines = [f"dev before -> after training (best epoch {report['best_epoch']}):"]
     for task, after in report["dev_after"].items():
         before = report["dev_before"][task]
+        if not after["rows"]:
+            lines.append(f"  {task:<12} no labelled dev rows")
+            continue
         lines.append(f"  {task:<12} macro-F1 {before['macro_f1']:.3f} -> {after['macro_f1']:.3f}   "
                      f"accuracy {before['accuracy']:.3f} -> {after['accuracy']:.3f}   ({after['rows']} rows)")
     return lines
@@ -115,7 +118,7 @@ def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from:
     prov = provenance(data, dev, dev_note, parent, config, command)
     name = name or Path(output).resolve().name
     version = version or default_version(prov, config)
-    origin = f"from {parent['name']} {parent['version']}" if parent else "from scratch"
+    origin = f"from {parent['name']} {parent['version'] or '(unversioned)'}" if parent else "from scratch"
     log(f"training {name} {version} {origin} on {describe_rows(train_rows)}; dev {len(dev_rows)} rows")
     meta = {"name": name, "version": version, "provenance": prov, "data_description": describe_rows(train_rows)}
     report = Trainer(config, log=log).fit(train_rows, dev_rows, output, init_from=init_path, resume=resume, meta=meta)

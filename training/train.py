@@ -145,6 +145,9 @@ class Trainer:
         for task, labels in TASKS.items():
             y = np.array(ds[task])
             counts = np.array([(y == i).sum() for i in range(len(labels))], dtype=float)
+            if not counts.sum():  # no row carries this label: its loss is zero anyway
+                out[task] = torch.ones(len(labels))
+                continue
             w = (1.0 / np.maximum(counts, 1.0)) ** self.config.class_weight_power
             out[task] = torch.tensor(w / (w * counts).sum() * counts.sum(), dtype=torch.float)
         return out
