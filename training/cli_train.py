@@ -86,7 +86,8 @@ def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from:
     of forming one document per run of consecutive rows.  ``name`` and
     ``version`` default to the output folder's name and :func:`default_version`.
     """
-    log = console.print if console is not None else print
+    # Whole lines (a redirected stderr would wrap at 80 columns), and no markup in paths or messages.
+    log = (lambda m: console.print(m, soft_wrap=True, highlight=False, markup=False)) if console is not None else print
     init_path, parent = _parent(init_from)
     config = TrainConfig.adapting() if init_path is not None else TrainConfig()
     for key, value in {"epochs": epochs, "seed": seed, "lr": lr, "lora_lr": lr}.items():
