@@ -124,9 +124,10 @@ def test_small_dev_sets_are_not_calibrated_and_temperatures_are_bounded():
     assert calibration_gap(np.array([0, 1, 2] * 20), 3) is None
     logits, labels = torch.randn(60, 3), torch.tensor([0, 1] * 30)
     messages = []
-    temps = fit_temperatures({"hedging": logits}, {"hedging": labels}, {"hedging": ("none", "low", "high")},
-                             {"hedging": 1.93}, messages.append)
+    temps, skipped = fit_temperatures({"hedging": logits}, {"hedging": labels}, {"hedging": ("none", "low", "high")},
+                                      {"hedging": 1.93}, messages.append)
     assert temps == {"hedging": 1.93} and messages[0].startswith("warning: not calibrating hedging")
+    assert "classes missing" in skipped["hedging"]
     separable = torch.tensor([[0.1, 0.0, 0.0]] * 100)  # always right, barely: the NLL wants T -> 0
     assert fit_temperature(separable, torch.zeros(100, dtype=torch.long)) >= T_MIN
 
@@ -157,6 +158,7 @@ def test_init_from_learns_from_the_first_step_and_records_provenance(tmp_path, t
     assert "held out 12 of 120 documents" in prov["dev"]["held_out"]
     card = (out / "MODEL_CARD.md").read_text()
     assert "## Provenance" in card and prov["training_files"][0]["sha256"] in card and "tiny-test" in card
+    assert "hedging T=1.000 (not fitted: 12 labelled dev rows, fewer than 50; kept)" in card
     assert load_model(out, backend="torch").info["name"] == "my-model"
 
 

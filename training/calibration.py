@@ -51,17 +51,20 @@ def calibration_gap(labels, n_classes: int) -> str | None:
 
 
 def fit_temperatures(logits: dict, labels: dict, label_sets: dict, keep: dict[str, float],
-                     log=print) -> dict[str, float]:
-    """A temperature per task: fitted on dev, or ``keep[task]`` (with a warning) where dev is too small for it.
+                     log=print) -> tuple[dict[str, float], dict[str, str]]:
+    """(temperature per task, why each skipped task was not fitted).
 
-    ``logits[task]``: ``(N, C)`` tensor; ``labels[task]``: ``(N,)`` tensor with -1 for unlabelled rows.
+    A task's temperature is fitted on dev, or is ``keep[task]`` (bounded,
+    with a warning) where dev is too small for it.  ``logits[task]``:
+    ``(N, C)`` tensor; ``labels[task]``: ``(N,)`` tensor with -1 for unlabelled rows.
     """
-    out = {}
+    out, skipped = {}, {}
     for task, names in label_sets.items():
         gap = calibration_gap(labels[task], len(names))
         if gap is None:
             out[task] = fit_temperature(logits[task], labels[task])
         else:
             out[task] = min(max(float(keep[task]), T_MIN), T_MAX)
+            skipped[task] = gap
             log(f"warning: not calibrating {task} ({gap}); keeping temperature {out[task]:.3f}")
-    return out
+    return out, skipped

@@ -107,7 +107,11 @@ def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from:
     if dev is not None:
         dev_rows = load_rows([dev], **options)
     else:
-        train_rows, dev_rows, dev_note = hold_out_dev(train_rows, config.seed)
+        # Dev measures the user's own kind of data: held out from manual rows when there are any.
+        manual = [r for r in train_rows if r["annotator"] == "manual"]
+        others = [r for r in train_rows if r["annotator"] != "manual"] if manual else []
+        train_rows, dev_rows, dev_note = hold_out_dev(manual or train_rows, config.seed)
+        train_rows += others
         log(f"no --dev: {dev_note}")
     if mention_notes:
         log(f"note: {len(mention_notes)} rows' attribution differs from their weakest source mention "

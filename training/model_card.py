@@ -17,7 +17,7 @@ credscore annotation guide.
 - Base encoder: {{ enc_desc }}
 - Fine-tuning: LoRA r={{ net.lora_r }}, alpha={{ net.lora_alpha }} on `{{ net.lora_targets | join('`, `') }}`; heads {{ net.head_hidden }} hidden units
 - Context: `{{ net.context }}` (see `model/network.py`); max {{ net.max_length }} tokens per sentence
-- Calibration: temperature scaling on dev: {% for t, v in tr.temperatures.items() %}{{ t }} T={{ '%.3f' % v }}{% if not loop.last %}, {% endif %}{% endfor %}
+- Calibration: temperature scaling on dev: {% for t, v in tr.temperatures.items() %}{{ t }} T={{ '%.3f' % v }}{% if tr.get('uncalibrated', {}).get(t) %} (not fitted: {{ tr.uncalibrated[t] }}; kept){% endif %}{% if not loop.last %}, {% endif %}{% endfor %}
 
 ## Training
 - Data: {{ meta.get('data_description', 'see training report') }}

@@ -245,8 +245,10 @@ class Trainer:
         network.load_state_dict(best["state"], strict=False)
         scores, logits = self.dev_scores(network, dev_ds)
         keep = ModelDirectory(init_from).temperatures() if init_from is not None else {t: 1.0 for t in TASKS}
-        temperatures = fit_temperatures(logits, {t: torch.tensor(dev_ds[t]) for t in TASKS}, TASKS, keep, self.log)
+        temperatures, uncalibrated = fit_temperatures(logits, {t: torch.tensor(dev_ds[t]) for t in TASKS}, TASKS,
+                                                      keep, self.log)
         report = {"best_epoch": best["epoch"], "dev_macro_f1": scores, "temperatures": temperatures,
+                  "uncalibrated": uncalibrated,
                   "dev_before": before, "dev_after": self.metrics(logits, dev_ds),
                   "history": history, "train_seconds": round(time.time() - t0, 1),
                   "train_rows": len(train_rows), "dev_rows": len(dev_rows), "config": cfg.to_dict()}
