@@ -144,7 +144,7 @@ def evaluate_model_cli(data: Path, model_dir: Path | None, output: Path | None, 
 
     from credscore.api import load_model
 
-    rows = load_rows([data], require_provenance=False)
+    rows = load_rows([data])
     model = load_model(model_dir, backend=backend)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("evaluating", total=len(rows))

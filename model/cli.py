@@ -1,7 +1,7 @@
 """The ``credscore`` command line: the composition root (a thin layer over :mod:`credscore.api`).
 
 Only this module reaches the training and evaluation packages, and only
-lazily, inside the ``train`` and ``eval`` commands: the inference core never
+lazily, inside the ``train``, ``suggest`` and ``eval`` commands: the inference core never
 imports them.  Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad
 input (docs/errors.md).  Errors are one line on stderr, never a traceback
 (set ``CREDSCORE_DEBUG=1`` to see one).
@@ -159,26 +159,63 @@ def predict(
 
 @app.command()
 def train(
-    data: Annotated[list[Path], typer.Argument(metavar="DATA", help="Training JSONL files or folders.", show_default=False)],
-    dev: Annotated[Path, typer.Option("--dev", metavar="FILE", help="Dev JSONL file (model selection and calibration).",
-                                      show_default=False)],
+    data: Annotated[list[Path], typer.Argument(metavar="DATA", help="Training files (JSON Lines or CSV with a header) or folders.",
+                                               show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="Model directory to write (atomically).",
                                          show_default=False)],
+    dev: Annotated[Optional[Path], typer.Option("--dev", metavar="FILE", help=(
+        "Dev file (model selection and calibration); absent: about 10% of the documents are held out, seeded."),
+        show_default=False)] = None,
     init_from: Annotated[Optional[str], typer.Option("--init-from", metavar="MODEL", help="'default' or a model directory to continue from.",
                                                      show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
-    epochs: Annotated[Optional[int], typer.Option(metavar="N", help="Maximum epochs (default: the training config's, 7).",
+    epochs: Annotated[Optional[int], typer.Option(metavar="N", help="Maximum epochs (default: 7 from scratch, 4 with --init-from).",
                                                   show_default=False)] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", metavar="RATE", help=(
+        "Learning rate of heads and adapters (default: 1e-3 from scratch, 5e-4 with --init-from)."), show_default=False)] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Random seed (default: 13).", show_default=False)] = None,
     context: Annotated[Optional[str], typer.Option(metavar="MODE", help="Context mode: none, neighbours or bigru (default: bigru).",
                                                    show_default=False)] = None,
+    no_context: Annotated[bool, typer.Option("--no-context", help=(
+        "Rows without doc_id are each a document of their own (default: consecutive rows form one document)."))] = False,
     no_mapped: Annotated[bool, typer.Option("--no-mapped", help="Drop rows with annotator 'mapped'.")] = False,
+    name: Annotated[Optional[str], typer.Option("--name", metavar="NAME", help="Model name (default: the output folder's name).",
+                                                show_default=False)] = None,
+    model_version: Annotated[Optional[str], typer.Option("--model-version", metavar="VERSION", help=(
+        "Model version (default: the date and a digest of data, parent and settings)."), show_default=False)] = None,
 ):
     """Fine-tune a model on labelled data (see docs/data-format.md)."""
+    import shlex
+
     from credscore.training.cli_train import run_training
 
-    run_training(data, dev, output, init_from=init_from, resume=resume, epochs=epochs, seed=seed,
-                 context=context, no_mapped=no_mapped, console=_stderr())
+    run_training(data, dev, output, init_from=init_from, resume=resume, epochs=epochs, lr=lr, seed=seed,
+                 context=context, no_context=no_context, no_mapped=no_mapped, console=_stderr(), name=name,
+                 version=model_version, command=shlex.join(["credscore", *sys.argv[1:]]))
+
+
+@app.command()
+def suggest(
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help=(
+        "Unlabelled rows (JSON Lines or CSV with a text column) or articles (.txt/.html files or folders)."),
+        show_default=False)],
+    n: Annotated[int, typer.Option("-n", metavar="N", help="How many sentences (or articles, with --unit article) to suggest.")] = 200,
+    by: Annotated[str, typer.Option("--by", metavar="MEASURE", help="Uncertainty: margin (1 - top-two gap) or entropy.")] = "margin",
+    head: Annotated[Optional[str], typer.Option("--head", metavar="TASK", help="Rank by this head only (default: the most uncertain of all).",
+                                                show_default=False)] = None,
+    unit: Annotated[str, typer.Option("--unit", metavar="UNIT", help="sentence or article (articles: mean over their sentences).")] = "sentence",
+    output: OutputOpt = None,
+    model_dir: ModelOpt = None,
+    backend: BackendOpt = None,
+):
+    """What to label next: the sentences the model is least sure of, as rows ready to label (.csv output: a spreadsheet)."""
+    from credscore.api import load_model
+    from credscore.training.suggest import suggest_rows, write_suggestions
+
+    model = load_model(model_dir, backend=backend)
+    rows = suggest_rows(model, inputs, n, by=by, head=head, unit=unit)
+    write_suggestions(rows, None if _to_stdout(output) else Path(output))
+    _stderr().print(f"wrote {len(rows)} rows to label to {'stdout' if _to_stdout(output) else output}", highlight=False)
 
 
 @app.command()
@@ -258,7 +295,9 @@ def main() -> None:
     except CredscoreError as exc:
         if debug:
             raise
-        _stderr().print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        _stderr().print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _stderr().print("[red]interrupted[/]: nothing was written")

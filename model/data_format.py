@@ -5,8 +5,10 @@ Shared by training (``credscore.training.data``) and batch prediction (``credsco
 
 from __future__ import annotations
 
+import csv
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 from credscore.errors import InputError
@@ -14,19 +16,35 @@ from credscore.tasks import ANNOTATORS, ATTRIBUTION_WEAKNESS_RANK, MENTION_ROLES
 
 REQUIRED_FIELDS: dict[str, type] = {"doc_id": str, "sent_index": int, "text": str}
 PROVENANCE_FIELDS: dict[str, type] = {"annotator": str, "source": str}
+#: Every field with a fixed type; checked whenever present (``null`` counts as absent).
+FIELD_TYPES: dict[str, type] = dict(REQUIRED_FIELDS, **PROVENANCE_FIELDS)
+
+#: ``check(row, where) -> (row, problems)``: validates one parsed row and may complete it (training's defaults).
+RowCheck = Callable[[object, str], tuple[object, list[str]]]
 
 
-def row_problems(row: object, where: str, require_provenance: bool) -> list[str]:
-    """Every problem of ``row`` as ``"<where>: <what>"`` strings (empty list: valid)."""
+def row_problems(row: object, where: str, require_provenance: bool = False, *,
+                 required: Collection[str] | None = None, require_label: bool = False) -> list[str]:
+    """Every problem of ``row`` as ``"<where>: <what>"`` strings (empty list: valid).
+
+    ``required``: the fields that must be present (default: ``doc_id``,
+    ``sent_index``, ``text``, plus ``annotator`` and ``source`` when
+    ``require_provenance``); the others of :data:`FIELD_TYPES` are type-checked
+    when present.  ``require_label``: at least one task label must be given.
+    """
     if not isinstance(row, dict):
         return [f"{where}: expected a JSON object, got {type(row).__name__}"]
+    if required is None:
+        required = list(REQUIRED_FIELDS) + (list(PROVENANCE_FIELDS) if require_provenance else [])
     problems = []
-    fields = dict(REQUIRED_FIELDS, **(PROVENANCE_FIELDS if require_provenance else {}))
-    for name, kind in fields.items():
-        if name not in row:
-            problems.append(f"{where}: missing field {name!r}")
+    for name, kind in FIELD_TYPES.items():
+        if row.get(name) is None:
+            if name in required:
+                problems.append(f"{where}: missing field {name!r}")
         elif not isinstance(row[name], kind) or isinstance(row[name], bool):
             problems.append(f"{where}: field {name!r} must be {kind.__name__}, got {row[name]!r:.40}")
+    if require_label and all(row.get(task) is None for task in TASKS):
+        problems.append(f"{where}: no label (give at least one of {', '.join(TASKS)})")
     if isinstance(row.get("sent_index"), int) and row["sent_index"] < 0:
         problems.append(f"{where}: sent_index must be >= 0, got {row['sent_index']}")
     if isinstance(row.get("text"), str) and not row["text"].strip():
@@ -105,15 +123,33 @@ def mention_warnings(row: dict, where: str) -> list[str]:
     return []
 
 
-def iter_jsonl(path: Path, require_provenance: bool) -> Iterator[tuple[int, int, dict | None, list[str]]]:
+class DuplicateKeys:
+    """Remembers the line of each ``(doc_id, sent_index)`` of one file, to report repeats."""
+
+    def __init__(self):
+        self.seen: dict[tuple[str, int], int] = {}
+
+    def problems(self, row: dict, lineno: int, where: str) -> list[str]:
+        key = (row["doc_id"], row["sent_index"])
+        if key in self.seen:
+            return [f"{where}: duplicate (doc_id, sent_index) {key}, first at line {self.seen[key]}"]
+        self.seen[key] = lineno
+        return []
+
+
+def iter_jsonl(path: Path, require_provenance: bool,
+               check: RowCheck | None = None) -> Iterator[tuple[int, int, dict | None, list[str]]]:
     """Stream ``path`` as ``(line_number, byte_offset, row_or_None, problems)`` per non-blank line.
 
-    Each row is parsed and checked with :func:`row_problems`, and a repeated
-    ``(doc_id, sent_index)`` is reported with the line it first appeared on.
-    Memory is constant apart from the set of keys seen.  Raises
-    :class:`InputError` when the file cannot be read or a line is not UTF-8.
+    Each row is parsed and checked with :func:`row_problems` (or ``check``,
+    which may also fill in defaults), and a repeated ``(doc_id, sent_index)``
+    is reported with the line it first appeared on.  Memory is constant apart
+    from the set of keys seen.  Raises :class:`InputError` when the file
+    cannot be read or a line is not UTF-8.
     """
-    seen: dict[tuple[str, int], int] = {}
+    if check is None:
+        check = lambda row, where: (row, row_problems(row, where, require_provenance))  # noqa: E731
+    keys = DuplicateKeys()
     try:
         fh = open(path, "rb")
     except OSError as exc:
@@ -132,14 +168,66 @@ def iter_jsonl(path: Path, require_provenance: bool) -> Iterator[tuple[int, int,
             except json.JSONDecodeError as exc:
                 yield lineno, start, None, [f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"]
                 continue
-            problems = row_problems(row, where, require_provenance)
+            row, problems = check(row, where)
             if not problems:
-                key = (row["doc_id"], row["sent_index"])
-                if key in seen:
-                    problems.append(f"{where}: duplicate (doc_id, sent_index) {key}, first at line {seen[key]}")
-                else:
-                    seen[key] = lineno
+                problems = keys.problems(row, lineno, where)
             yield lineno, start, (row if not problems else None), problems
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_DELIMITERS = ",;\t"
+
+
+def csv_cells(header: list[str], cells: list[str]) -> dict:
+    """One CSV record as a row: empty cells are absent, ``sent_index`` becomes an int when it is one."""
+    row = {}
+    for name, cell in zip(header, cells):
+        cell = cell.strip()
+        if cell:
+            row[name] = int(cell) if name == "sent_index" and _INTEGER.fullmatch(cell) else cell
+    return row
+
+
+def iter_csv(path: Path, check: RowCheck) -> Iterator[tuple[int, dict | None, list[str]]]:
+    """Stream a CSV file with a header row as ``(line_number, row_or_None, problems)`` per non-blank record.
+
+    Column names are matched without case or surrounding spaces; the
+    delimiter is whichever of ``,``, ``;`` and tab the header uses most
+    (spreadsheets in some locales save ``;``).  Each record is checked like a
+    JSON Lines row (``check``) and repeated ``(doc_id, sent_index)`` keys are
+    reported; line numbers are those of the record's first line.  Raises
+    :class:`InputError` when the file cannot be read or is not UTF-8.
+    """
+    try:
+        fh = open(path, encoding="utf-8-sig", newline="")  # -sig: spreadsheets often write a BOM
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    keys = DuplicateKeys()
+    try:
+        with fh:
+            first = fh.readline()
+            delimiter = max(_DELIMITERS, key=first.count)
+            header = [name.strip().lower() for name in next(csv.reader([first], delimiter=delimiter), [])]
+            if "text" not in header:
+                yield 1, None, [f"{path}:1: the CSV header has no 'text' column (columns: {', '.join(header) or 'none'})"]
+                return
+            reader = csv.reader(fh, delimiter=delimiter)
+            lineno = 2
+            for cells in reader:
+                where, start, lineno = f"{path}:{lineno}", lineno, reader.line_num + 2
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) > len(header):
+                    yield start, None, [f"{where}: {len(cells)} cells but the header has {len(header)} columns"]
+                    continue
+                row, problems = check(csv_cells(header, cells), where)
+                if not problems:
+                    problems = keys.problems(row, start, where)
+                yield start, (row if not problems else None), problems
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: is not UTF-8 text; save the spreadsheet as 'CSV UTF-8'") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: is not a readable CSV file ({exc})") from None
 
 
 def group_documents(rows: list[dict]) -> list[list[dict]]:

@@ -26,11 +26,19 @@ class InputError(CredscoreError):
 class DataValidationError(InputError):
     """A labelled-data file failed validation; ``problems`` lists every bad row."""
 
+    #: At most this many problems are listed in the message; the rest are counted.
+    SHOWN = 20
+
     def __init__(self, problems: list[str]):
         self.problems = problems
-        head = problems[0] if problems else "invalid data"
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        super().__init__(head + more)
+        if len(problems) <= 1:
+            super().__init__(problems[0] if problems else "invalid data")
+            return
+        # Every problem at once (up to a cap), so one run shows the user all there is to fix.
+        lines = [f"{len(problems)} problems in the data:"] + [f"  {p}" for p in problems[:self.SHOWN]]
+        if len(problems) > self.SHOWN:
+            lines.append(f"  ... and {len(problems) - self.SHOWN} more")
+        super().__init__("\n".join(lines))
 
 
 class ModelLoadError(CredscoreError):

@@ -85,9 +85,11 @@ def predict_file(model, data: Path, output: Path | None, console=None) -> int:
 
 def _flush(model, docs: list[list[dict]], out) -> int:
     probs = model.predict_documents([[r["text"] for r in d] for d in docs])
+    made_by = {k: model.info[k] for k in ("name", "version")}  # so outputs of two models can be told apart
     i = 0
     for doc in docs:
         for row in doc:
+            row["pred_model"] = made_by
             for task, labels in TASKS.items():
                 p = probs.scores[task][i]
                 row[f"pred_{task}"] = labels[int(p.argmax())]

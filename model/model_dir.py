@@ -209,6 +209,12 @@ class ModelDirectory:
                 fh.write(render_card(config))
         return config
 
+    def read_full_encoder(self, config: dict) -> dict | None:
+        """The whole encoder's tensors when the model saves them (``"full"`` encoder entries), else ``None``."""
+        if self.encoder_spec(config).entry.saved_weights == "adapter":
+            return None
+        return read_safetensors(self.path / self.ENCODER_FILE)
+
     def read_trainable_weights(self) -> tuple[dict | None, dict]:
         """(adapter tensors or ``None``, head tensors): what ``--init-from`` continues from."""
         adapter = self.path / self.ADAPTER_FILE

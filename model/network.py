@@ -211,10 +211,17 @@ class CredscoreNetwork(nn.Module):
         return {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")}
 
 
-def build_network(config: NetworkConfig, spec, seed: int = 0) -> CredscoreNetwork:
-    """A fresh trainable network for :class:`~credscore.encoders.EncoderSpec` ``spec``: base encoder + LoRA + new heads."""
+def build_network(config: NetworkConfig, spec, seed: int = 0, base_state: dict | None = None) -> CredscoreNetwork:
+    """A fresh trainable network for :class:`~credscore.encoders.EncoderSpec` ``spec``: base encoder + LoRA + new heads.
+
+    ``base_state``: weights of the whole base encoder to start from (a saved
+    model whose encoder entry saves ``"full"`` weights), loaded before LoRA is added.
+    """
     from credscore.encoders import add_lora, build_base_encoder
 
-    encoder = add_lora(build_base_encoder(spec, seed), config, spec)
+    base = build_base_encoder(spec, seed)
+    if base_state is not None:
+        base.load_state_dict(base_state)
+    encoder = add_lora(base, config, spec)
     torch.manual_seed(seed)
     return CredscoreNetwork(encoder, config)

@@ -99,6 +99,7 @@ def test_predict_keeps_fields_and_adds_predictions(tmp_path, tiny_model_dir):
     got = [json.loads(l) for l in out.read_text().splitlines()]
     assert len(got) == len(rows)
     assert all(r["extra"] == "kept" and r["pred_attribution"] in r["attribution_scores"] for r in got)
+    assert all(r["pred_model"] == {"name": "tiny-test", "version": "unversioned"} for r in got)
     assert [r["sent_index"] for r in got if r["doc_id"] == "doc2"] == [0, 1, 2, 3]
 
 

@@ -1,14 +1,17 @@
-"""``credscore train``: validate the data, then fine-tune and save a model."""
+"""``credscore train``: validate the data, then fine-tune and save a model with its provenance."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 from credscore import __version__
 from credscore.errors import InputError
 from credscore.model_dir import DEFAULT_MODEL_DIR, ModelDirectory
-from credscore.training.data import label_counts, load_rows
+from credscore.training.data import expand_paths, hold_out_dev, label_counts, load_rows
 from credscore.training.train import Trainer, TrainConfig
 
 
@@ -20,43 +23,111 @@ def describe_rows(rows: list[dict]) -> str:
             + ", ".join(f"{s} ({n})" for s, n in by_source.most_common()))
 
 
-def run_training(data: list[Path], dev: Path, output: Path, *, init_from: str | None = None, resume: bool = False,
-                 epochs: int | None = None, seed: int | None = None, context: str | None = None,
-                 no_mapped: bool = False, console=None, name: str = "credscore-minilm") -> dict:
-    """Validate ``data`` and ``dev``, train, write ``output``; returns the training report."""
-    log = console.print if console is not None else print
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files(paths: list[Path]) -> list[dict]:
+    return [{"path": str(p), "sha256": file_sha256(p)} for p in expand_paths(paths)]
+
+
+def _parent(init_from: str | None) -> tuple[Path | None, dict | None]:
+    if not init_from:
+        return None, None
+    path = DEFAULT_MODEL_DIR if init_from == "default" else Path(init_from)
+    directory = ModelDirectory(path)
+    if not directory.is_model():
+        raise InputError(f"--init-from: no model at {path}")
+    config = directory.config()
+    return path, {"model": init_from, "name": config.get("name", path.name), "version": config.get("version")}
+
+
+def provenance(data: list[Path], dev: Path | None, dev_note: str | None, parent: dict | None,
+               config: TrainConfig, command: str | None) -> dict:
+    """What made the model: parent, hashes of the data files, dev split, command line, credscore version, time."""
+    return {"parent": parent, "training_files": _files(data),
+            "dev": {"files": _files([dev])} if dev is not None else {"held_out": dev_note},
+            "command": command, "credscore": __version__, "seed": config.seed,
+            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def default_version(prov: dict, config: TrainConfig) -> str:
+    """``YYYY-MM-DD.<8 hex>``: the date and a digest of the inputs (data hashes, dev, parent, configuration)."""
+    inputs = {k: prov[k] for k in ("parent", "training_files", "dev", "seed")}
+    digest = hashlib.sha256(json.dumps([inputs, config.to_dict()], sort_keys=True, default=str).encode()).hexdigest()
+    return f"{prov['trained_at'][:10]}.{digest[:8]}"
+
+
+def summary(report: dict) -> list[str]:
+    """Lines comparing dev metrics per head before and after training."""
+    lines = [f"dev before -> after training (best epoch {report['best_epoch']}):"]
+    for task, after in report["dev_after"].items():
+        before = report["dev_before"][task]
+        if not after["rows"]:
+            lines.append(f"  {task:<12} no labelled dev rows")
+            continue
+        lines.append(f"  {task:<12} macro-F1 {before['macro_f1']:.3f} -> {after['macro_f1']:.3f}   "
+                     f"accuracy {before['accuracy']:.3f} -> {after['accuracy']:.3f}   ({after['rows']} rows)")
+    return lines
+
+
+def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from: str | None = None,
+                 resume: bool = False, epochs: int | None = None, lr: float | None = None, seed: int | None = None,
+                 context: str | None = None, no_context: bool = False, no_mapped: bool = False, console=None,
+                 name: str | None = None, version: str | None = None, command: str | None = None) -> dict:
+    """Validate ``data`` (and ``dev``, or hold a dev split out), train, write ``output``; returns the training report.
+
+    ``no_context``: rows without ``doc_id`` are documents of their own instead
+    of forming one document per run of consecutive rows.  ``name`` and
+    ``version`` default to the output folder's name and :func:`default_version`.
+    """
+    # Whole lines (a redirected stderr would wrap at 80 columns), and no markup in paths or messages.
+    log = (lambda m: console.print(m, soft_wrap=True, highlight=False, markup=False)) if console is not None else print
+    init_path, parent = _parent(init_from)
+    config = TrainConfig.adapting() if init_path is not None else TrainConfig()
+    for key, value in {"epochs": epochs, "seed": seed, "lr": lr, "lora_lr": lr}.items():
+        if value is not None:
+            setattr(config, key, value)
+    if context is not None:
+        config.network.context = context
+        config.network.__post_init__()
     mention_notes: list[str] = []
-    train_rows = load_rows(data, warn=mention_notes.append)
-    dev_rows = load_rows([dev], warn=mention_notes.append)
-    if mention_notes:
-        log(f"note: {len(mention_notes)} rows' attribution differs from their weakest source mention "
-            f"(the guide allows exceptions), e.g. {mention_notes[0]}")
+    options = dict(warn=mention_notes.append, context=not no_context, require_label=True)
+    train_rows = load_rows(data, **options)
     if no_mapped:
         train_rows = [r for r in train_rows if r.get("annotator") != "mapped"]
     if not train_rows:
         raise InputError("the training set is empty")
-    counts = label_counts(dev_rows)
-    for task, per_label in counts.items():
+    dev_note = None
+    if dev is not None:
+        dev_rows = load_rows([dev], **options)
+    else:
+        # Dev measures the user's own kind of data: held out from manual rows when there are any.
+        manual = [r for r in train_rows if r["annotator"] == "manual"]
+        others = [r for r in train_rows if r["annotator"] != "manual"] if manual else []
+        train_rows, dev_rows, dev_note = hold_out_dev(manual or train_rows, config.seed)
+        train_rows += others
+        log(f"no --dev: {dev_note}")
+    if mention_notes:
+        log(f"note: {len(mention_notes)} rows' attribution differs from their weakest source mention "
+            f"(the guide allows exceptions), e.g. {mention_notes[0]}")
+    for task, per_label in label_counts(dev_rows).items():
         missing = [label for label, n in per_label.items() if n == 0]
         if missing and sum(per_label.values()):
             log(f"warning: dev set has no {task} example of: {', '.join(missing)} (its F1 counts as absent)")
-    config = TrainConfig()
-    if epochs is not None:
-        config.epochs = epochs
-    if seed is not None:
-        config.seed = seed
-    if context is not None:
-        config.network.context = context
-        config.network.__post_init__()
-    init_path = None
-    if init_from:
-        init_path = DEFAULT_MODEL_DIR if init_from == "default" else Path(init_from)
-        if not ModelDirectory(init_path).is_model():
-            raise InputError(f"--init-from: no model at {init_path}")
-    log(f"training on {describe_rows(train_rows)}; dev {len(dev_rows)} rows")
-    meta = {"name": name, "version": __version__, "data_description": describe_rows(train_rows)}
+    prov = provenance(data, dev, dev_note, parent, config, command)
+    name = name or Path(output).resolve().name
+    version = version or default_version(prov, config)
+    origin = f"from {parent['name']} {parent['version'] or '(unversioned)'}" if parent else "from scratch"
+    log(f"training {name} {version} {origin} on {describe_rows(train_rows)}; dev {len(dev_rows)} rows")
+    meta = {"name": name, "version": version, "provenance": prov, "data_description": describe_rows(train_rows)}
     report = Trainer(config, log=log).fit(train_rows, dev_rows, output, init_from=init_path, resume=resume, meta=meta)
-    log(f"best epoch {report['best_epoch']}: dev macro-F1 "
-        + ", ".join(f"{t} {v:.3f}" for t, v in report["dev_macro_f1"].items())
-        + f"; wrote {output} in {report['train_seconds']:.0f} s")
+    for line in summary(report):
+        log(line)
+    log(f"wrote {output} ({name} {version}) in {report['train_seconds']:.0f} s")
     return report

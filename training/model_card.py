@@ -17,7 +17,7 @@ credscore annotation guide.
 - Base encoder: {{ enc_desc }}
 - Fine-tuning: LoRA r={{ net.lora_r }}, alpha={{ net.lora_alpha }} on `{{ net.lora_targets | join('`, `') }}`; heads {{ net.head_hidden }} hidden units
 - Context: `{{ net.context }}` (see `model/network.py`); max {{ net.max_length }} tokens per sentence
-- Calibration: temperature scaling on dev: {% for t, v in tr.temperatures.items() %}{{ t }} T={{ '%.3f' % v }}{% if not loop.last %}, {% endif %}{% endfor %}
+- Calibration: temperature scaling on dev: {% for t, v in tr.temperatures.items() %}{{ t }} T={{ '%.3f' % v }}{% if tr.get('uncalibrated', {}).get(t) %} (not fitted: {{ tr.uncalibrated[t] }}; kept){% endif %}{% if not loop.last %}, {% endif %}{% endfor %}
 
 ## Training
 - Data: {{ meta.get('data_description', 'see training report') }}
@@ -30,6 +30,21 @@ credscore annotation guide.
 |---|---|---|---|
 {% for h in tr.history %}| {{ h.epoch }} | {{ '%.4f' % h.train_loss }} | {{ '%.3f' % h.dev_macro_f1_attribution }} | {{ '%.3f' % h.dev_macro_f1_hedging }} |
 {% endfor %}
+{% if tr.get('dev_before') %}
+Dev metrics per head before training (the parent model, or a fresh network) and after:
+
+| head | macro-F1 before | macro-F1 after | accuracy before | accuracy after | dev rows |
+|---|---|---|---|---|---|
+{% for t, a in tr.dev_after.items() %}| {{ t }} | {{ '%.3f' % tr.dev_before[t].macro_f1 }} | {{ '%.3f' % a.macro_f1 }} | {{ '%.3f' % tr.dev_before[t].accuracy }} | {{ '%.3f' % a.accuracy }} | {{ a.rows }} |
+{% endfor %}{% endif %}{% if meta.get('provenance') %}{% set p = meta['provenance'] %}
+## Provenance
+- Model: `{{ meta.get('name') }}` version `{{ meta.get('version') }}`, trained {{ p.trained_at }} with credscore {{ p.credscore }}
+- Parent: {% if p.parent %}`{{ p.parent.name }}` version `{{ p.parent.version }}` (`--init-from {{ p.parent.model }}`){% else %}none (trained from scratch){% endif %}
+- Training files (SHA-256):
+{% for f in p.training_files %}  - `{{ f.path }}` `{{ f.sha256 }}`
+{% endfor %}- Dev: {% if p.dev.get('files') %}{% for f in p.dev.files %}`{{ f.path }}` `{{ f.sha256 }}`{% endfor %}{% else %}{{ p.dev.held_out }}{% endif %}
+- Command: `{{ p.command or 'Python API' }}`
+{% endif %}
 {% if meta.get('inference') %}
 ## Inference
 {{ meta['inference'].get('note', '') }} Default inference backend: `{{ meta['inference'].get('backend', 'torch') }}` (`onnx-int8` is the encoder in ONNX Runtime with fused attention and int8 dynamic quantisation, built once per machine from this directory; `torch` the fp32 reference).

@@ -28,7 +28,7 @@ from credscore.model_dir import ModelDirectory
 from credscore.network import LOSSES, CredscoreNetwork, NetworkConfig, build_network
 from credscore.tasks import TASK_REGISTRY, TASKS
 from credscore.tokenization import SentenceTokenizer, pad_batch
-from credscore.training.calibration import fit_temperature
+from credscore.training.calibration import fit_temperatures
 from credscore.training.selection import macro_f1
 
 @dataclass
@@ -41,6 +41,9 @@ class TrainConfig:
     lora_lr: float = 1e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
+    # Runs shorter than this many steps get no warm-up: its first step has learning rate 0,
+    # so a one-batch retrain would change nothing.
+    min_warmup_steps: int = 100
     max_batch_sentences: int = 32
     mapped_weight: float = 0.3  # loss weight of `mapped` rows (out-of-domain certainty sets)
     weak_weight: float = 0.5  # loss weight of `weak` rows
@@ -53,6 +56,17 @@ class TrainConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         return data
+
+    @classmethod
+    def adapting(cls, **overrides) -> "TrainConfig":
+        """Defaults for continuing from a trained model on a few hundred rows (``--init-from``).
+
+        No warm-up (the heads are already trained, so every step should
+        learn), a lower learning rate than from scratch (the parent's weights
+        are a good start to stay near) and few epochs (a few hundred rows
+        overfit fast); model selection on dev still picks the best epoch.
+        """
+        return cls(**{"epochs": 4, "lr": 5e-4, "lora_lr": 5e-4, "warmup_ratio": 0.0, **overrides})
 
 
 def set_seed(seed: int) -> None:
@@ -131,6 +145,9 @@ class Trainer:
         for task, labels in TASKS.items():
             y = np.array(ds[task])
             counts = np.array([(y == i).sum() for i in range(len(labels))], dtype=float)
+            if not counts.sum():  # no row carries this label: its loss is zero anyway
+                out[task] = torch.ones(len(labels))
+                continue
             w = (1.0 / np.maximum(counts, 1.0)) ** self.config.class_weight_power
             out[task] = torch.tensor(w / (w * counts).sum() * counts.sum(), dtype=torch.float)
         return out
@@ -156,6 +173,19 @@ class Trainer:
                 for t in TASKS:
                     out[t].append(logits[t])
         return {t: torch.cat(v) for t, v in out.items()}
+
+    @staticmethod
+    def metrics(logits: dict[str, torch.Tensor], ds) -> dict[str, dict[str, float]]:
+        """Per task: macro-F1, accuracy and the number of labelled rows of ``ds`` under ``logits``."""
+        out = {}
+        for task, labels in TASKS.items():
+            y = np.array(ds[task])
+            keep = y >= 0
+            pred = logits[task].argmax(1).numpy()[keep]
+            out[task] = {"macro_f1": macro_f1(y[keep], pred, len(labels)) if keep.any() else 0.0,
+                         "accuracy": float((pred == y[keep]).mean()) if keep.any() else 0.0,
+                         "rows": int(keep.sum())}
+        return out
 
     def dev_scores(self, network, ds) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
         logits = self.evaluate_logits(network, ds)
@@ -184,6 +214,8 @@ class Trainer:
                 missing = [labels[i] for i in range(len(labels)) if i not in present]
                 self.log(f"warning: training data has no {task} example of: {', '.join(missing)}")
         network = self._init_network(init_from)
+        # Before any step: the parent's dev metrics (or a fresh network's), for the before/after summary.
+        before = self.metrics(self.evaluate_logits(network, dev_ds), dev_ds)
         class_weights = self._class_weights(train_ds)
         optimizer, scheduler, steps_per_epoch = self._optimizer(network, train_ds, rng)
         ckpt = Path(str(output) + ".checkpoint")
@@ -212,8 +244,12 @@ class Trainer:
                 break
         network.load_state_dict(best["state"], strict=False)
         scores, logits = self.dev_scores(network, dev_ds)
-        temperatures = {t: fit_temperature(logits[t], torch.tensor(dev_ds[t])) for t in TASKS}
+        keep = ModelDirectory(init_from).temperatures() if init_from is not None else {t: 1.0 for t in TASKS}
+        temperatures, uncalibrated = fit_temperatures(logits, {t: torch.tensor(dev_ds[t]) for t in TASKS}, TASKS,
+                                                      keep, self.log)
         report = {"best_epoch": best["epoch"], "dev_macro_f1": scores, "temperatures": temperatures,
+                  "uncalibrated": uncalibrated,
+                  "dev_before": before, "dev_after": self.metrics(logits, dev_ds),
                   "history": history, "train_seconds": round(time.time() - t0, 1),
                   "train_rows": len(train_rows), "dev_rows": len(dev_rows), "config": cfg.to_dict()}
         from credscore.training.model_card import render_model_card
@@ -226,20 +262,21 @@ class Trainer:
     # -- pieces ---------------------------------------------------------------
     def _init_network(self, init_from: Path | None) -> CredscoreNetwork:
         cfg = self.config
-        network = build_network(cfg.network, cfg.encoder, seed=cfg.seed)
-        if init_from is not None:
-            from peft import set_peft_model_state_dict
+        if init_from is None:
+            return build_network(cfg.network, cfg.encoder, seed=cfg.seed)
+        from peft import set_peft_model_state_dict
 
-            parent = ModelDirectory(init_from)
-            saved = parent.config()
-            if NetworkConfig.from_dict(saved["network"]) != cfg.network:
-                self.log("note: using the network configuration of the model in --init-from")
-                cfg.network = NetworkConfig.from_dict(saved["network"])
-                network = build_network(cfg.network, cfg.encoder, seed=cfg.seed)
-            adapter, heads = parent.read_trainable_weights()
-            if adapter is not None:
-                set_peft_model_state_dict(network.encoder, adapter)
-            network.load_state_dict(heads, strict=False)
+        parent = ModelDirectory(init_from)
+        saved = parent.config()
+        if NetworkConfig.from_dict(saved["network"]) != cfg.network:
+            self.log("note: using the network configuration of the model in --init-from")
+            cfg.network = NetworkConfig.from_dict(saved["network"])
+        cfg.encoder = parent.encoder_spec(saved)  # the parent's weights only fit the parent's encoder
+        network = build_network(cfg.network, cfg.encoder, seed=cfg.seed, base_state=parent.read_full_encoder(saved))
+        adapter, heads = parent.read_trainable_weights()
+        if adapter is not None:
+            set_peft_model_state_dict(network.encoder, adapter)
+        network.load_state_dict(heads, strict=False)
         return network
 
     def _optimizer(self, network, train_ds, rng):
@@ -252,7 +289,8 @@ class Trainer:
                                       weight_decay=cfg.weight_decay)
         steps = len(make_batches(train_ds, cfg.max_batch_sentences, False, rng))
         total = steps * cfg.epochs
-        scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(total * cfg.warmup_ratio), total)
+        warmup = math.ceil(total * cfg.warmup_ratio) if total >= cfg.min_warmup_steps else 0
+        scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
         return optimizer, scheduler, steps
 
     def _train_epoch(self, network, ds, optimizer, scheduler, class_weights, rng, epoch) -> float:
