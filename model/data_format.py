@@ -5,7 +5,9 @@ Shared by training (``credscore.training.data``) and batch prediction (``credsco
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,21 @@ from credscore.tasks import ANNOTATORS, ATTRIBUTION_WEAKNESS_RANK, MENTION_ROLES
 
 REQUIRED_FIELDS: dict[str, type] = {"doc_id": str, "sent_index": int, "text": str}
 PROVENANCE_FIELDS: dict[str, type] = {"annotator": str, "source": str}
+#: Sentence indices are stored as int64 (Arrow, numpy): larger ones are refused.
+MAX_INDEX = 2**63 - 1
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_fields(value: object, path: str = "") -> list[str]:
+    """Where ``value`` (a parsed JSON row) holds a lone surrogate (``"\\ud800"``: valid JSON, not valid text)."""
+    if isinstance(value, str):
+        return [path or "value"] if _SURROGATE_RE.search(value) else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _surrogate_fields(k, path or "key") + _surrogate_fields(
+            v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _surrogate_fields(v, f"{path}[{i}]")]
+    return []
 
 
 def row_problems(row: object, where: str, require_provenance: bool) -> list[str]:
@@ -27,8 +44,11 @@ def row_problems(row: object, where: str, require_provenance: bool) -> list[str]
             problems.append(f"{where}: missing field {name!r}")
         elif not isinstance(row[name], kind) or isinstance(row[name], bool):
             problems.append(f"{where}: field {name!r} must be {kind.__name__}, got {row[name]!r:.40}")
-    if isinstance(row.get("sent_index"), int) and row["sent_index"] < 0:
-        problems.append(f"{where}: sent_index must be >= 0, got {row['sent_index']}")
+    if isinstance(row.get("sent_index"), int) and not 0 <= row["sent_index"] <= MAX_INDEX:
+        problems.append(f"{where}: sent_index must be between 0 and 2**63-1, got {str(row['sent_index'])[:40]}")
+    bad_text = _surrogate_fields(row)
+    if bad_text:
+        problems.append(f"{where}: field {bad_text[0]!r} holds a lone surrogate escape (e.g. \\ud800), not valid Unicode")
     if isinstance(row.get("text"), str) and not row["text"].strip():
         problems.append(f"{where}: empty text")
     for task, labels in TASKS.items():
@@ -63,8 +83,8 @@ def mention_problems(row: dict, where: str) -> list[str]:
         if m.get("role") not in MENTION_ROLES:
             problems.append(f"{at}: unknown role {m.get('role')!r} (expected one of {', '.join(MENTION_ROLES)})")
     source_of = row.get("source_of")
-    if source_of is not None and (not isinstance(source_of, int) or isinstance(source_of, bool) or source_of < 0
-                                  or source_of == row.get("sent_index")):
+    if source_of is not None and (not isinstance(source_of, int) or isinstance(source_of, bool)
+                                  or not 0 <= source_of <= MAX_INDEX or source_of == row.get("sent_index")):
         problems.append(f"{where}: source_of must be the sent_index of another sentence, got {source_of!r:.40}")
     return problems
 
@@ -85,23 +105,33 @@ def mention_warnings(row: dict, where: str) -> list[str]:
     return []
 
 
-def iter_jsonl(path: Path, require_provenance: bool) -> Iterator[tuple[int, int, dict | None, list[str]]]:
+def iter_jsonl(path: Path, require_provenance: bool,
+               max_line_bytes: int | None = None) -> Iterator[tuple[int, int, dict | None, list[str]]]:
     """Stream ``path`` as ``(line_number, byte_offset, row_or_None, problems)`` per non-blank line.
 
     Each row is parsed and checked with :func:`row_problems`, and a repeated
     ``(doc_id, sent_index)`` is reported with the line it first appeared on.
-    Memory is constant apart from the set of keys seen.  Raises
-    :class:`InputError` when the file cannot be read or a line is not UTF-8.
+    A UTF-8 byte-order mark at the start is skipped (the first offset is then 3).
+    Memory is constant apart from the set of keys seen: lines longer than
+    ``max_line_bytes`` (default: the input limit of :mod:`credscore.bounded_read`)
+    are refused.  Raises :class:`InputError` when the file is not a regular
+    file, cannot be read, or a line is not UTF-8.
     """
+    from credscore.bounded_read import max_input_bytes, open_regular
+
+    limit = max_line_bytes or max_input_bytes()
     seen: dict[tuple[str, int], int] = {}
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
+    with open_regular(path) as fh:
         pos = 0
-        for lineno, raw in enumerate(fh, 1):
+        for lineno in itertools.count(1):
+            raw = fh.readline(limit + 1)
+            if not raw:
+                break
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                raise InputError(f"{path}:{lineno}: line longer than the {limit >> 20} MB input limit")
             start, pos = pos, pos + len(raw)
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw, start = raw[3:], 3
             if not raw.strip():
                 continue
             where = f"{path}:{lineno}"
@@ -111,6 +141,9 @@ def iter_jsonl(path: Path, require_provenance: bool) -> Iterator[tuple[int, int,
                 raise InputError(f"{where}: is not UTF-8 text") from None
             except json.JSONDecodeError as exc:
                 yield lineno, start, None, [f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"]
+                continue
+            except (ValueError, RecursionError) as exc:  # integers of over 4,300 digits, absurd nesting
+                yield lineno, start, None, [f"{where}: invalid JSON ({str(exc).split(';')[0]:.80})"]
                 continue
             problems = row_problems(row, where, require_provenance)
             if not problems:
