@@ -105,6 +105,17 @@ def mention_warnings(row: dict, where: str) -> list[str]:
     return []
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text:.20} is out of range")
+    return value
+
+
 def iter_jsonl(path: Path, require_provenance: bool,
                max_line_bytes: int | None = None) -> Iterator[tuple[int, int, dict | None, list[str]]]:
     """Stream ``path`` as ``(line_number, byte_offset, row_or_None, problems)`` per non-blank line.
@@ -136,7 +147,7 @@ def iter_jsonl(path: Path, require_provenance: bool,
                 continue
             where = f"{path}:{lineno}"
             try:
-                row = json.loads(raw.decode("utf-8"))
+                row = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
             except UnicodeDecodeError:
                 raise InputError(f"{where}: is not UTF-8 text") from None
             except json.JSONDecodeError as exc:

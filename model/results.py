@@ -95,7 +95,8 @@ class ArticleScore:
                 "profile": self.profile.to_dict(), "warnings": list(self.warnings)}
 
     def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+        # allow_nan=False: no output ever holds NaN or Infinity (they are not JSON either).
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, allow_nan=False)
 
     def to_html(self) -> str:
         """A self-contained HTML report (no external assets, no scripts)."""
