@@ -45,8 +45,12 @@ def _kind(mode: int) -> str:
     return "is not a regular file"
 
 
+def _size(n: int) -> str:
+    return f"{n / _MB:g} MB" if n >= _MB else f"{n}-byte"
+
+
 def _too_large(name: str, limit: int, error=InputError) -> Exception:
-    return error(f"{name}: larger than the {limit / _MB:g} MB input limit "
+    return error(f"{name}: larger than the {_size(limit)} input limit "
                  "(raise it with --max-input-mb or CREDSCORE_MAX_INPUT_MB)")
 
 
