@@ -132,3 +132,15 @@ def test_sigterm_during_predict_leaves_no_temporary_and_the_old_output(tiny_mode
     assert err.decode().strip().splitlines()[-1] == "terminated: nothing was written"
     assert out.read_text() == "previous\n"
     assert [p.name for p in out.parent.iterdir()] == ["pred.jsonl"]
+
+
+def test_sigterm_inside_a_folder_build_removes_the_half_built_folder(tmp_path):
+    """What the CLI's SIGTERM handler raises unwinds through atomic_directory like Ctrl-C."""
+    from credscore.atomic import atomic_directory
+    from credscore.cli import Terminated
+
+    with pytest.raises(Terminated):
+        with atomic_directory(tmp_path / "onnx-int8-key") as tmp:
+            (tmp / "encoder.onnx").write_bytes(b"half")
+            raise Terminated()
+    assert list(tmp_path.iterdir()) == []

@@ -363,3 +363,15 @@ def test_train_leaves_the_dev_file_out_of_a_training_folder(tmp_path, monkeypatc
     assert len(seen["train"]) == 6 and any("left out of the training files" in n for n in notes)
     with pytest.raises(InputError, match="empty"):
         cli_train.run_training([dev], dev, tmp_path / "m", console=type("C", (), {"print": notes.append})())
+
+
+def test_json_is_streamed_sentence_by_sentence_with_the_same_text(tiny_model):
+    """The streamed writer (bounded memory for long articles) writes exactly the documented JSON."""
+    import io
+
+    tricky = 'He said "sentences": "\\u0000sentences" twice. A source said so.\nThird line'
+    for result in (tiny_model.score(tricky, name='"sentences": "\x00sentences"'), tiny_model.score("Hi")):
+        for indent in (None, 2):
+            buffer = io.StringIO()
+            result.write_json(buffer, indent)
+            assert buffer.getvalue() == result.to_json(indent)
