@@ -275,12 +275,14 @@ def _on_sigterm(signum, frame):
     raise Terminated()
 
 
-def _install_sigterm() -> None:
+def _install_sigterm():
+    """Route SIGTERM to :class:`Terminated`; returns the previous handler (``None`` off the main thread)."""
     import signal
     import threading
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _usage_error(exc) -> None:
@@ -294,16 +296,19 @@ def main() -> None:
     """Console entry point: maps exceptions to one-line errors and exit codes."""
     debug = os.environ.get("CREDSCORE_DEBUG") == "1"
     _log_to_stderr()
-    _install_sigterm()
     if not debug:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-    shown = warnings.showwarning
+    shown, previous_sigterm = warnings.showwarning, _install_sigterm()
     warnings.showwarning = _show_warning
     try:
         code = _run(debug)
-    finally:
+    finally:  # main() may run inside another program (the tests): leave its handlers as they were
         warnings.showwarning = shown
+        if previous_sigterm is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous_sigterm)
     sys.exit(code)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from credscore.errors import DataValidationError, InputError
 from credscore.output_target import open_output
+from credscore.terminal_text import json_inert
 from credscore.tasks import TASKS, label_scores
 from credscore.data_format import iter_jsonl
 
@@ -97,6 +98,6 @@ def _flush(model, docs: list[list[dict]], out, replaced: set[str]) -> int:
                 p = probs.scores[task][i]
                 row[f"pred_{task}"] = labels[int(p.argmax())]
                 row[f"{task}_scores"] = label_scores(task, p)
-            out.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
+            out.write(json_inert(json.dumps(row, ensure_ascii=False, allow_nan=False)) + "\n")
             i += 1
     return i

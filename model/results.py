@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
 from credscore.scoring import Profile
 from credscore.tasks import TASKS, label_scores
+from credscore.terminal_text import json_inert
 
 #: Version of the JSON schema of :meth:`ArticleScore.to_dict` (2: 0-based sentence indices).
 SCHEMA_VERSION = 2
@@ -102,7 +102,9 @@ class ArticleScore:
         long article that is most of the memory (an indented document is about
         eight times the article's size).
         """
-        dump = partial(json.dumps, ensure_ascii=False, indent=indent, allow_nan=False)
+        def dump(value) -> str:
+            return json_inert(json.dumps(value, ensure_ascii=False, indent=indent, allow_nan=False))
+
         data = self.to_dict(with_sentences=False)
         # Keys are written in order; only the real key can be followed by this exact marker (values escape quotes).
         marker = r'"sentences": "\u0000sentences"'
@@ -125,7 +127,8 @@ class ArticleScore:
 
     def to_json(self, indent: int | None = None) -> str:
         # allow_nan=False: no output ever holds NaN or Infinity (they are not JSON either).
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, allow_nan=False)
+        # json_inert: no raw C1 controls or bidi overrides reach a terminal showing the JSON.
+        return json_inert(json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, allow_nan=False))
 
     def to_html(self) -> str:
         """A self-contained HTML report (no external assets, no scripts)."""

@@ -35,6 +35,19 @@ def one_line(text: object) -> str:
     return _UNSAFE_LINE.sub(_escape, str(text))
 
 
+# What json.dumps(ensure_ascii=False) leaves raw although a terminal may act on it:
+# DEL, C1 controls (0x9b is an 8-bit CSI), bidirectional and line-separator characters.
+_JSON_RAW_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def json_inert(encoded: str) -> str:
+    """JSON text from ``json.dumps(..., ensure_ascii=False)`` with those characters written as ``\\uXXXX``.
+
+    They can only occur inside string literals, so the JSON decodes to the same values.
+    """
+    return _JSON_RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+
+
 def inert_console(**kwargs):
     """A rich ``Console`` that reads no markup, emoji codes or highlighting, and makes printed strings inert.
 

@@ -375,3 +375,13 @@ def test_json_is_streamed_sentence_by_sentence_with_the_same_text(tiny_model):
             buffer = io.StringIO()
             result.write_json(buffer, indent)
             assert buffer.getvalue() == result.to_json(indent)
+
+
+def test_json_output_escapes_c1_controls_and_bidi_overrides(tiny_model_dir, tmp_path):
+    path = tmp_path / "c1.txt"
+    text = "The ministry said \x9b2J it \u202ereversed\u202c rained."
+    path.write_text(text, encoding="utf-8")
+    outcome = run_cli("score", str(path), "--format", "json", "--model", str(tiny_model_dir))
+    assert outcome.code == 0, outcome.stderr
+    assert "\x9b" not in outcome.stdout and "\u202e" not in outcome.stdout and "\\u009b" in outcome.stdout
+    assert json.loads(outcome.stdout)["sentences"][0]["text"].startswith("The ministry said \x9b2J")  # same value
