@@ -8,6 +8,7 @@ a killed process (SIGKILL, power loss) from those of one still running, and
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -136,6 +137,9 @@ def atomic_directory(target: Path | str, private: bool = False):
     umask modes, unless ``private`` (then 0700 / 0600 as made).
     """
     target = Path(target)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        # Never move a file or a link aside to put a folder in its place (it used to become .NAME.old).
+        raise FileExistsError(errno.EEXIST, "exists and is not a folder; refusing to replace it", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temporaries(target.parent)
     tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(target.name), suffix=".tmp", dir=target.parent))
