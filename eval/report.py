@@ -145,6 +145,10 @@ def evaluate_model_cli(data: Path, model_dir: Path | None, output: Path | None, 
     from credscore.api import load_model
 
     rows = load_rows([data])
+    if not any(r.get(task) is not None for r in rows for task in TASKS):
+        from credscore.errors import InputError
+
+        raise InputError(f"{data}: no row has a label ({' or '.join(TASKS)}); nothing to evaluate against")
     model = load_model(model_dir, backend=backend)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("evaluating", total=len(rows))
@@ -157,7 +161,7 @@ def evaluate_model_cli(data: Path, model_dir: Path | None, output: Path | None, 
     metrics = write_report(name, ordered, scores, output)
     for task_name, rep in metrics.items():
         console.print(f"{task_name}: macro-F1 {rep['macro_f1']:.3f}, accuracy {rep['accuracy']:.3f}, "
-                      f"ECE {rep.get('ece', float('nan')):.3f} (n={rep['n']}, skipped {rep['skipped']})", highlight=False)
+                      + (f"ECE {rep['ece']:.3f}" if "ece" in rep else "ECE n/a") + f" (n={rep['n']}, skipped {rep['skipped']})")
     console.print(f"wrote {output}/metrics.json, report.md, confusion.png, reliability.png", highlight=False)
     return metrics
 

@@ -26,9 +26,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 def _stderr():
-    from rich.console import Console
+    """The console for notes and errors: no markup is read and untrusted text is made inert (docs/errors.md)."""
+    from credscore.terminal_text import inert_console
 
-    return Console(stderr=True)
+    return inert_console(stderr=True)
+
+
+def _say(kind: str, style: str, message: object) -> None:
+    """One line on stderr, ``kind: message``, with ``message`` made inert and kept on one line."""
+    from rich.text import Text
+
+    from credscore.terminal_text import one_line
+
+    _stderr().print(Text.assemble((kind, style), ": " + one_line(message)), soft_wrap=True)
 
 
 def _version(value: bool):
@@ -67,14 +77,22 @@ def _to_stdout(output: str | None) -> bool:
 
 
 def _write_text(output: str | None, write) -> None:
-    """Call ``write(stream, terminal)`` on stdout or on an atomically replaced file."""
+    """Call ``write(stream, terminal)`` on stdout or on ``output`` (:func:`credscore.output_target.open_output`)."""
     if _to_stdout(output):
         write(sys.stdout, sys.stdout.isatty())
         return
-    from credscore.atomic import atomic_output
+    from credscore.output_target import open_output
 
-    with atomic_output(Path(output)) as fh:
+    with open_output(output) as fh:
         write(fh, False)
+
+
+def _check_output(output: str | None) -> None:
+    """Refuse a bad ``--output`` before inputs are read or the model loads."""
+    if not _to_stdout(output):
+        from credscore.output_target import check_output_file
+
+        check_output_file(output)
 
 
 @app.command()
@@ -89,6 +107,9 @@ def score(
                                                  show_default=False)] = None,
     config: Annotated[Optional[Path], typer.Option("--config", metavar="FILE", help="Scoring weights override (JSON or TOML).",
                                                    show_default=False)] = None,
+    max_input_mb: Annotated[Optional[float], typer.Option(
+        "--max-input-mb", metavar="MB", help="Largest article read, in MB (default: $CREDSCORE_MAX_INPUT_MB, else 64).",
+        show_default=False)] = None,
 ):
     """Score articles: sentence labels and the reliability profile."""
     from credscore.api import load_model
@@ -96,9 +117,12 @@ def score(
     from credscore.reading import read_articles
     from credscore.scoring import ScoringConfig
 
+    from credscore.bounded_read import max_input_bytes
+
     fmt = FORMATS.get(format)
     scoring = ScoringConfig.from_file(config) if config else None
-    articles = read_articles(inputs, html=html)
+    _check_output(output)
+    articles = read_articles(inputs, html=html, max_bytes=max_input_bytes(max_input_mb))
     many = len(inputs) > 1 or any(Path(p).is_dir() for p in inputs if p != "-")
     if fmt.single_article and len(articles) > 1:
         raise InputError(f"--format {format} takes one article at a time")
@@ -106,7 +130,7 @@ def score(
     results = _score_all(model, articles, scoring, progress=len(articles) > 1)
     for r in results:
         for w in r.warnings:
-            _stderr().print(f"[yellow]warning[/]: {r.name}: {w}", highlight=False)
+            _say("warning", "yellow", f"{r.name}: {w}")
     _write_text(output, lambda stream, terminal: fmt.write(results, stream, lines=many, terminal=terminal))
 
 
@@ -115,7 +139,10 @@ LONG_ARTICLE_SENTENCES = 500  # above this, a progress bar counts sentences
 
 def _score_all(model, articles, scoring, progress: bool):
     """Score every article; a bar over articles when there are several, over sentences when one is long."""
+    from rich.markup import escape
     from rich.progress import Progress
+
+    from credscore.terminal_text import inert
 
     results = []
     console = _stderr()
@@ -130,7 +157,7 @@ def _score_all(model, articles, scoring, progress: bool):
                 if total < LONG_ARTICLE_SENTENCES:
                     return
                 if sentences_task is None:
-                    sentences_task = bar.add_task(f"{a.name}: sentences", total=total)
+                    sentences_task = bar.add_task(escape(inert(f"{a.name}: sentences")), total=total)
                 bar.update(sentences_task, completed=done)
 
             results.append(model.score(a.text, scoring, name=a.name, progress=advance))
@@ -152,9 +179,10 @@ def predict(
     from credscore.api import load_model
     from credscore.file_prediction import predict_file
 
+    _check_output(output)
     model = load_model(model_dir, backend=backend)
     n = predict_file(model, data, None if _to_stdout(output) else Path(output), console=_stderr())
-    _stderr().print(f"wrote {n} rows to {'stdout' if _to_stdout(output) else output}", highlight=False)
+    _stderr().print(f"wrote {n} rows to {'stdout' if _to_stdout(output) else output}")
 
 
 @app.command()
@@ -230,7 +258,7 @@ def prepare(model_dir: ModelOpt = None,
         raise InputError(f"--backend: expected one of {', '.join('onnx-' + p for p in PRECISIONS)}, got {backend!r}")
     directory = ModelDirectory(model_dir)
     compiled = ensure_compiled(directory.path, directory.config(), precision)
-    _stderr().print(f"{backend} ready: {compiled}", highlight=False)
+    _stderr().print(f"{backend} ready: {compiled}")
 
 
 @app.command(name="eval")
@@ -270,15 +298,56 @@ def serve(
 
 
 def _log_to_stderr() -> None:
-    """Show the library's progress notes (e.g. the one-time fast-path build) as ``credscore: ...`` on stderr."""
+    """Show the library's progress notes (e.g. the one-time fast-path build) as ``credscore: ...`` on stderr.
+
+    Installed once per process (``main`` may run several times in one process, as in the tests).
+    """
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("credscore: %(message)s"))
+    from credscore.terminal_text import one_line
+
+    class OneLine(logging.Formatter):
+        def format(self, record):
+            return "credscore: " + one_line(record.getMessage())
+
     logger = logging.getLogger("credscore")
-    logger.addHandler(handler)
+    if not any(getattr(h, "_credscore", False) for h in logger.handlers):
+        handler = logging.StreamHandler()  # the current sys.stderr, looked up at each record
+        handler._credscore = True
+        handler.setFormatter(OneLine())
+        logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one ``warning: ...`` line (Python's default adds the source line and location)."""
+    _say("warning", "yellow", message)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like Ctrl-C, so temporary files are removed on the way out."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _install_sigterm():
+    """Route SIGTERM to :class:`Terminated`; returns the previous handler (``None`` off the main thread)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _usage_error(exc) -> None:
+    """A click usage error as one line: its message and where to find help."""
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    _say("error", "red", exc.format_message() + hint)
 
 
 def main() -> None:
@@ -288,6 +357,21 @@ def main() -> None:
     if not debug:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
+    shown, previous_sigterm = warnings.showwarning, _install_sigterm()
+    warnings.showwarning = _show_warning
+    try:
+        code = _run(debug)
+    finally:  # main() may run inside another program (the tests): leave its handlers as they were
+        warnings.showwarning = shown
+        if previous_sigterm is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous_sigterm)
+    sys.exit(code)
+
+
+def _run(debug: bool) -> int:
+    """Run the app; returns the exit code after printing at most one line for a failure."""
     try:
         # Without standalone mode typer returns, rather than raises, the exit
         # code of typer.Exit, and turns Ctrl-C into exit code 130.
@@ -295,30 +379,30 @@ def main() -> None:
     except CredscoreError as exc:
         if debug:
             raise
-        from rich.markup import escape
-
-        _stderr().print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        _say("error", "red", exc)
+        return exc.exit_code
     except KeyboardInterrupt:
-        _stderr().print("[red]interrupted[/]: nothing was written")
-        sys.exit(130)
+        _say("interrupted", "red", "nothing was written")
+        return 130
+    except Terminated:
+        _say("terminated", "red", "nothing was written")
+        return 143
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except (typer.Abort,):
-        sys.exit(EXIT_FAILURE)
+        return EXIT_FAILURE
     except typer.TyperException as exc:  # usage errors from typer's (vendored) click
-        exc.show()
-        sys.exit(EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code)
+        _usage_error(exc)
+        return EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code
     except Exception as exc:  # anything unexpected: still one line
         if debug:
             raise
-        _stderr().print(f"[red]error[/]: internal error ({type(exc).__name__}: {exc}); "
-                        "set CREDSCORE_DEBUG=1 for details", highlight=False, soft_wrap=True)
-        sys.exit(EXIT_FAILURE)
+        _say("error", "red", f"internal error ({type(exc).__name__}: {exc}); set CREDSCORE_DEBUG=1 for details")
+        return EXIT_FAILURE
     code = returned if isinstance(returned, int) else 0
     if code == 130:
-        _stderr().print("[red]interrupted[/]: nothing was written")
-    sys.exit(code)
+        _say("interrupted", "red", "nothing was written")
+    return code
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Shared by training (``credscore.training.data``) and batch prediction (``credsco
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 from collections.abc import Callable, Collection, Iterator
@@ -21,6 +22,22 @@ FIELD_TYPES: dict[str, type] = dict(REQUIRED_FIELDS, **PROVENANCE_FIELDS)
 
 #: ``check(row, where) -> (row, problems)``: validates one parsed row and may complete it (training's defaults).
 RowCheck = Callable[[object, str], tuple[object, list[str]]]
+
+#: Sentence indices are stored as int64 (Arrow, numpy): larger ones are refused.
+MAX_INDEX = 2**63 - 1
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_fields(value: object, path: str = "") -> list[str]:
+    """Where ``value`` (a parsed JSON row) holds a lone surrogate (``"\\ud800"``: valid JSON, not valid text)."""
+    if isinstance(value, str):
+        return [path or "value"] if _SURROGATE_RE.search(value) else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _surrogate_fields(k, path or "key") + _surrogate_fields(
+            v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _surrogate_fields(v, f"{path}[{i}]")]
+    return []
 
 
 def row_problems(row: object, where: str, require_provenance: bool = False, *,
@@ -45,8 +62,11 @@ def row_problems(row: object, where: str, require_provenance: bool = False, *,
             problems.append(f"{where}: field {name!r} must be {kind.__name__}, got {row[name]!r:.40}")
     if require_label and all(row.get(task) is None for task in TASKS):
         problems.append(f"{where}: no label (give at least one of {', '.join(TASKS)})")
-    if isinstance(row.get("sent_index"), int) and row["sent_index"] < 0:
-        problems.append(f"{where}: sent_index must be >= 0, got {row['sent_index']}")
+    if isinstance(row.get("sent_index"), int) and not 0 <= row["sent_index"] <= MAX_INDEX:
+        problems.append(f"{where}: sent_index must be between 0 and 2**63-1, got {str(row['sent_index'])[:40]}")
+    bad_text = _surrogate_fields(row)
+    if bad_text:
+        problems.append(f"{where}: field {bad_text[0]!r} holds a lone surrogate escape (e.g. \\ud800), not valid Unicode")
     if isinstance(row.get("text"), str) and not row["text"].strip():
         problems.append(f"{where}: empty text")
     for task, labels in TASKS.items():
@@ -81,8 +101,8 @@ def mention_problems(row: dict, where: str) -> list[str]:
         if m.get("role") not in MENTION_ROLES:
             problems.append(f"{at}: unknown role {m.get('role')!r} (expected one of {', '.join(MENTION_ROLES)})")
     source_of = row.get("source_of")
-    if source_of is not None and (not isinstance(source_of, int) or isinstance(source_of, bool) or source_of < 0
-                                  or source_of == row.get("sent_index")):
+    if source_of is not None and (not isinstance(source_of, int) or isinstance(source_of, bool)
+                                  or not 0 <= source_of <= MAX_INDEX or source_of == row.get("sent_index")):
         problems.append(f"{where}: source_of must be the sent_index of another sentence, got {source_of!r:.40}")
     return problems
 
@@ -137,36 +157,59 @@ class DuplicateKeys:
         return []
 
 
-def iter_jsonl(path: Path, require_provenance: bool,
-               check: RowCheck | None = None) -> Iterator[tuple[int, int, dict | None, list[str]]]:
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text:.20} is out of range")
+    return value
+
+
+def iter_jsonl(path: Path, require_provenance: bool, check: RowCheck | None = None,
+               max_line_bytes: int | None = None) -> Iterator[tuple[int, int, dict | None, list[str]]]:
     """Stream ``path`` as ``(line_number, byte_offset, row_or_None, problems)`` per non-blank line.
 
     Each row is parsed and checked with :func:`row_problems` (or ``check``,
     which may also fill in defaults), and a repeated ``(doc_id, sent_index)``
-    is reported with the line it first appeared on.  Memory is constant apart
-    from the set of keys seen.  Raises :class:`InputError` when the file
-    cannot be read or a line is not UTF-8.
+    is reported with the line it first appeared on.  A UTF-8 byte-order mark
+    at the start is skipped (the first offset is then 3).  Memory is constant
+    apart from the set of keys seen: lines longer than ``max_line_bytes``
+    (default: the input limit of :mod:`credscore.bounded_read`) are refused.
+    Raises :class:`InputError` when the file is not a regular file, cannot be
+    read, or a line is not UTF-8.
     """
+    from credscore.bounded_read import max_input_bytes, open_regular
+
     if check is None:
         check = lambda row, where: (row, row_problems(row, where, require_provenance))  # noqa: E731
+    limit = max_line_bytes or max_input_bytes()
     keys = DuplicateKeys()
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
+    with open_regular(path) as fh:
         pos = 0
-        for lineno, raw in enumerate(fh, 1):
+        for lineno in itertools.count(1):
+            raw = fh.readline(limit + 1)
+            if not raw:
+                break
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                raise InputError(f"{path}:{lineno}: line longer than the {limit >> 20} MB input limit")
             start, pos = pos, pos + len(raw)
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw, start = raw[3:], 3
             if not raw.strip():
                 continue
             where = f"{path}:{lineno}"
             try:
-                row = json.loads(raw.decode("utf-8"))
+                row = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
             except UnicodeDecodeError:
                 raise InputError(f"{where}: is not UTF-8 text") from None
             except json.JSONDecodeError as exc:
                 yield lineno, start, None, [f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"]
+                continue
+            except (ValueError, RecursionError) as exc:  # integers of over 4,300 digits, absurd nesting
+                yield lineno, start, None, [f"{where}: invalid JSON ({str(exc).split(';')[0]:.80})"]
                 continue
             row, problems = check(row, where)
             if not problems:

@@ -34,11 +34,11 @@ class DataValidationError(InputError):
         if len(problems) <= 1:
             super().__init__(problems[0] if problems else "invalid data")
             return
-        # Every problem at once (up to a cap), so one run shows the user all there is to fix.
-        lines = [f"{len(problems)} problems in the data:"] + [f"  {p}" for p in problems[:self.SHOWN]]
-        if len(problems) > self.SHOWN:
-            lines.append(f"  ... and {len(problems) - self.SHOWN} more")
-        super().__init__("\n".join(lines))
+        # Every problem at once (up to a cap), so one run shows the user all there is to fix,
+        # on one line like every other error (docs/errors.md).
+        shown = "; ".join(problems[:self.SHOWN])
+        more = f"; ... and {len(problems) - self.SHOWN} more" if len(problems) > self.SHOWN else ""
+        super().__init__(f"{len(problems)} problems in the data: {shown}{more}")
 
 
 class ModelLoadError(CredscoreError):

@@ -17,7 +17,8 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from credscore.errors import DataValidationError, InputError
-from credscore.atomic import atomic_output
+from credscore.output_target import open_output
+from credscore.terminal_text import json_inert
 from credscore.tasks import TASKS, label_scores
 from credscore.data_format import iter_jsonl
 
@@ -46,13 +47,14 @@ def _read_doc(fh, offsets: array) -> list[dict]:
     rows = []
     for off in offsets:
         fh.seek(off)
-        rows.append(json.loads(fh.readline().decode("utf-8")))
+        rows.append(json.loads(fh.readline().decode("utf-8")))  # validated in the first pass
     return sorted(rows, key=lambda r: r["sent_index"])
 
 
 def predict_file(model, data: Path, output: Path | None, console=None) -> int:
     """Predict every row of ``data`` into ``output`` (``None``: stdout); returns the number of rows written."""
     offsets, total = index_rows(Path(data))
+    replaced: set[str] = set()
     progress = None
     if console is not None:
         from rich.progress import Progress
@@ -62,38 +64,42 @@ def predict_file(model, data: Path, output: Path | None, console=None) -> int:
         task = progress.add_task("predicting", total=total)
     written = 0
     try:
-        with open(data, "rb") as src, (atomic_output(output) if output else nullcontext(sys.stdout)) as out:
+        with open(data, "rb") as src, (open_output(output) if output else nullcontext(sys.stdout)) as out:
             group: list[list[dict]] = []
             size = 0
             for doc_offsets in offsets.values():
                 group.append(_read_doc(src, doc_offsets))
                 size += len(doc_offsets)
                 if size >= GROUP_SENTENCES:
-                    written += _flush(model, group, out)
+                    written += _flush(model, group, out, replaced)
                     if progress:
                         progress.advance(task, size)
                     group, size = [], 0
             if group:
-                written += _flush(model, group, out)
+                written += _flush(model, group, out, replaced)
                 if progress:
                     progress.advance(task, size)
     finally:
         if progress:
             progress.stop()
+    if replaced and console is not None:
+        console.print(f"warning: input fields {', '.join(sorted(replaced))} were replaced by this run's predictions")
     return written
 
 
-def _flush(model, docs: list[list[dict]], out) -> int:
+def _flush(model, docs: list[list[dict]], out, replaced: set[str]) -> int:
+    """Predict ``docs`` and write their rows; names of input fields overwritten go into ``replaced``."""
     probs = model.predict_documents([[r["text"] for r in d] for d in docs])
     made_by = {k: model.info[k] for k in ("name", "version")}  # so outputs of two models can be told apart
     i = 0
     for doc in docs:
         for row in doc:
+            replaced.update(k for task in TASKS for k in (f"pred_{task}", f"{task}_scores", "pred_model") if k in row)
             row["pred_model"] = made_by
             for task, labels in TASKS.items():
                 p = probs.scores[task][i]
                 row[f"pred_{task}"] = labels[int(p.argmax())]
                 row[f"{task}_scores"] = label_scores(task, p)
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(json_inert(json.dumps(row, ensure_ascii=False, allow_nan=False)) + "\n")
             i += 1
     return i

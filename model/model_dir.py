@@ -25,6 +25,7 @@ target, so an interrupted save leaves any previous model untouched.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,14 +36,21 @@ from credscore.tasks import TASKS
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "weights"
 
+#: Largest model files read: JSON files are small, weights of a MiniLM-sized model tens of MB.
+MAX_JSON_BYTES = 16 << 20
+MAX_WEIGHTS_BYTES = 4 << 30
+#: Calibration temperatures outside this range are not a fit but damage (T <= 0 inverts or breaks every label).
+TEMPERATURE_RANGE = (1e-2, 1e2)
+
 
 def read_json(path: Path) -> dict:
-    """A model file's JSON; :class:`ModelLoadError` naming it if missing or corrupted."""
+    """A model file's JSON; :class:`ModelLoadError` naming it if missing, not a regular file, huge or corrupted."""
+    from credscore.bounded_read import read_regular_file
+
+    data = read_regular_file(path, MAX_JSON_BYTES, error=ModelLoadError)
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelLoadError(f"model file missing: {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ModelLoadError(f"model file is corrupted: {path} ({exc})") from None
 
 
@@ -51,8 +59,9 @@ def read_safetensors(path: Path) -> dict:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    if not path.exists():
-        raise ModelLoadError(f"model file missing: {path}")
+    from credscore.bounded_read import check_regular_file
+
+    check_regular_file(path, MAX_WEIGHTS_BYTES, error=ModelLoadError)
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
@@ -94,10 +103,38 @@ class ModelDirectory:
     def is_model(self) -> bool:
         """Whether the path looks like a credscore model directory (has a config.json with a format version)."""
         try:
-            data = json.loads((self.path / self.CONFIG_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = read_json(self.path / self.CONFIG_FILE)
+        except ModelLoadError:
             return False
         return isinstance(data, dict) and "format_version" in data
+
+    def check_output(self) -> bool:
+        """Refuse to write a model over anything but a model directory; True when one will be replaced.
+
+        An existing plain file, symbolic link or folder that is not a credscore
+        model (unless empty) is refused with :class:`~credscore.errors.InputError`
+        (exit 2), and so is a location that cannot be written: call this before
+        training starts.  An existing model directory is replaced atomically.
+        """
+        import os
+
+        from credscore.errors import InputError
+
+        path = self.path
+        if path.is_symlink():
+            raise InputError(f"{path}: is a symbolic link; give the model directory itself as --output")
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{path}: exists and is not a folder; refusing to replace it with a model")
+        if path.is_dir() and any(path.iterdir()) and not self.is_model():
+            raise InputError(f"{path}: folder exists and is not a credscore model; refusing to replace its "
+                             "contents (choose another --output or empty it)")
+        parent = path.resolve().parent
+        for folder in (parent, *parent.parents):
+            if folder.exists():
+                if not os.access(folder, os.W_OK | os.X_OK):
+                    raise InputError(f"{path}: cannot write there (folder {folder} is not writable)")
+                break
+        return path.is_dir() and self.is_model()
 
     def config(self) -> dict:
         """``config.json``, after checking the directory is usable.
@@ -108,9 +145,10 @@ class ModelDirectory:
         path = self.path
         if not path.is_dir():
             raise ModelLoadError(f"model directory not found: {path}")
+        from credscore.bounded_read import check_regular_file
+
         for name in self.REQUIRED_FILES:
-            if not (path / name).exists():
-                raise ModelLoadError(f"model file missing: {path / name}")
+            check_regular_file(path / name, MAX_WEIGHTS_BYTES, error=ModelLoadError)
         config = read_json(path / self.CONFIG_FILE)
         where = path / self.CONFIG_FILE
         if not isinstance(config, dict) or config.get("format_version") != self.FORMAT_VERSION:
@@ -120,9 +158,8 @@ class ModelDirectory:
             raise ModelLoadError(f"{where}: label sets differ from this version of credscore")
         if not isinstance(config.get("network"), dict) or not isinstance(config.get("encoder"), dict):
             raise ModelLoadError(f"{where}: bad network or encoder section")
-        for file in self.weight_files(config):
-            if not file.exists():
-                raise ModelLoadError(f"model file missing: {file}")
+        for file in self.weight_files(config):  # before anything hashes or maps them
+            check_regular_file(file, MAX_WEIGHTS_BYTES, error=ModelLoadError)
         return config
 
     def encoder_spec(self, config: dict) -> EncoderSpec:
@@ -142,13 +179,22 @@ class ModelDirectory:
         return [self.path / encoder, self.path / self.HEADS_FILE]
 
     def temperatures(self) -> dict[str, float]:
-        """Per-task calibration temperatures (1.0 where absent)."""
-        data = read_json(self.path / self.CALIBRATION_FILE)
-        temps = data.get("temperature", {}) if isinstance(data, dict) else {}
-        try:
-            return {t: float(temps.get(t, 1.0)) for t in TASKS}
-        except (TypeError, ValueError):
-            raise ModelLoadError(f"{self.path / self.CALIBRATION_FILE}: temperatures must be numbers") from None
+        """Per-task calibration temperatures (1.0 where absent), each a finite number in :data:`TEMPERATURE_RANGE`."""
+        where = self.path / self.CALIBRATION_FILE
+        data = read_json(where)
+        temps = data.get("temperature", {}) if isinstance(data, dict) else None
+        if not isinstance(temps, dict):
+            raise ModelLoadError(f"{where}: 'temperature' must be an object of numbers per task")
+        out = {}
+        low, high = TEMPERATURE_RANGE
+        for task in TASKS:
+            value = temps.get(task, 1.0)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or not low <= value <= high:
+                raise ModelLoadError(f"{where}: temperature.{task} must be a number between {low:g} and {high:g}, "
+                                     f"got {value!r:.40}")
+            out[task] = float(value)
+        return out
 
     # -- the network, with torch ------------------------------------------------
     def load_network(self) -> LoadedNetwork:

@@ -139,6 +139,12 @@ class Predictor:
         emb, truncated = self.embed(flat, progress)
         logits = self.backend.classify(emb, lengths)
         scores = {t: apply_temperature(logits[t], self.temperatures.get(t, 1.0)) for t in TASKS}
+        for task, values in scores.items():  # damaged weights (NaN, inf) must not become "reliability": NaN
+            if not np.isfinite(values).all():
+                from credscore.errors import ModelLoadError
+
+                raise ModelLoadError(f"the model gave non-finite {task} scores: its weights are damaged "
+                                     "(NaN or infinite values)")
         bounds = np.cumsum([0] + lengths)
         per_doc = [int(truncated[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:])]
         return Probabilities(scores, lengths, per_doc)

@@ -14,6 +14,7 @@ import numpy as np
 
 from credscore.scoring import Profile
 from credscore.tasks import TASKS, label_scores
+from credscore.terminal_text import json_inert
 
 #: Version of the JSON schema of :meth:`ArticleScore.to_dict` (2: 0-based sentence indices).
 SCHEMA_VERSION = 2
@@ -92,14 +93,46 @@ class ArticleScore:
     warnings: list[str] = field(default_factory=list)
     name: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self, with_sentences: bool = True) -> dict:
         """The JSON-ready dict documented in docs/output-format.md."""
         return {"schema_version": SCHEMA_VERSION, "model": dict(self.model), "input": self.name,
-                "sentences": [s.to_dict() for s in self.sentences],
+                "sentences": [s.to_dict() for s in self.sentences] if with_sentences else "\u0000sentences",
                 "profile": self.profile.to_dict(), "warnings": list(self.warnings)}
 
+    def write_json(self, stream, indent: int | None = None) -> None:
+        """Write :meth:`to_json`'s exact text to ``stream``, one sentence at a time.
+
+        The whole document is never built as one dict and one string: for a
+        long article that is most of the memory (an indented document is about
+        eight times the article's size).
+        """
+        def dump(value) -> str:
+            return json_inert(json.dumps(value, ensure_ascii=False, indent=indent, allow_nan=False))
+
+        data = self.to_dict(with_sentences=False)
+        # Keys are written in order; only the real key can be followed by this exact marker (values escape quotes).
+        marker = r'"sentences": "\u0000sentences"'
+        before, after = dump(data).split(marker, 1)
+        stream.write(before + '"sentences": ')
+        if not self.sentences:
+            stream.write("[]")
+        elif indent is None:
+            stream.write("[" + ", ".join(dump(s.to_dict()) for s in self.sentences[:1]))
+            for s in self.sentences[1:]:
+                stream.write(", " + dump(s.to_dict()))
+            stream.write("]")
+        else:
+            pad = " " * (2 * indent)
+            stream.write("[")
+            for i, s in enumerate(self.sentences):
+                stream.write(("," if i else "") + "\n" + "\n".join(pad + line for line in dump(s.to_dict()).split("\n")))
+            stream.write("\n" + " " * indent + "]")
+        stream.write(after)
+
     def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+        # allow_nan=False: no output ever holds NaN or Infinity (they are not JSON either).
+        # json_inert: no raw C1 controls or bidi overrides reach a terminal showing the JSON.
+        return json_inert(json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, allow_nan=False))
 
     def to_html(self) -> str:
         """A self-contained HTML report (no external assets, no scripts)."""

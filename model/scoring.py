@@ -25,6 +25,7 @@ newsroom standards behind each):
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +36,24 @@ from credscore.errors import InputError
 from credscore.tasks import ATTRIBUTION_LABELS, HEDGING_LABELS
 
 COMPONENTS = ("sourcing", "named_sources", "original_reporting", "certainty")
+
+
+#: Largest weight accepted: weights are relative, and larger ones overflow the weighted sum.
+MAX_WEIGHT = 1e6
+
+
+def _shown(value) -> str:
+    return f"{type(value).__name__} {value!r:.40}" if value is not None else "null"
+
+
+def _check_number(key: str, value, low: float, high: float, low_open: bool = False, integer: bool = False) -> None:
+    """Refuse (exit 2, naming ``key``) anything but a finite number in range: NaN, inf, strings, null, booleans."""
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise InputError(f"{key} must be {'an integer' if integer else 'a number'}, got {_shown(value)}")
+    if not math.isfinite(value) or value > high or value < low or (low_open and value == low):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        raise InputError(f"{key} must be a finite number in {interval}, got {value!r}")
 
 
 @dataclass
@@ -61,35 +80,51 @@ class ScoringConfig:
     min_sentences: int = 5
 
     def __post_init__(self):
+        if not isinstance(self.weights, dict):
+            raise InputError(f"weights must be a table of component = number, got {_shown(self.weights)}")
         unknown = set(self.weights) - set(COMPONENTS)
         if unknown:
-            raise InputError(f"unknown score component(s): {', '.join(sorted(unknown))}; "
+            raise InputError(f"unknown score component(s): {', '.join(sorted(map(str, unknown)))}; "
                              f"expected {', '.join(COMPONENTS)}")
-        if any(v < 0 for v in self.weights.values()) or not any(self.weights.values()):
-            raise InputError("score weights must be non-negative and not all zero")
-        if not 0 < self.attributed_target <= 1:
-            raise InputError("attributed_target must be in (0, 1]")
+        for name, value in self.weights.items():
+            _check_number(f"weights.{name}", value, 0.0, MAX_WEIGHT)
+        if not any(self.weights.values()):
+            raise InputError("score weights must not all be zero")
+        _check_number("attributed_target", self.attributed_target, 0.0, 1.0, low_open=True)
+        _check_number("hedge_low_weight", self.hedge_low_weight, 0.0, 1.0)
+        _check_number("max_listed", self.max_listed, 0, 10_000, integer=True)
+        _check_number("min_sentences", self.min_sentences, 0, 10_000_000, integer=True)
 
     @classmethod
     def from_file(cls, path: Path | str) -> "ScoringConfig":
         """Read overrides from a JSON or TOML file (missing keys keep their defaults)."""
         path = Path(path)
+        from credscore.bounded_read import read_regular_file
+
         try:
-            raw = path.read_bytes()
+            raw = read_regular_file(path, 1 << 20)
             data = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
         except OSError as exc:
             raise InputError(f"{path}: cannot read scoring config ({exc.strerror})") from None
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InputError(f"{path}: invalid scoring config ({exc})") from None
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
 
     @classmethod
     def from_dict(cls, data: dict) -> "ScoringConfig":
         base = cls()
+        if not isinstance(data, dict):
+            raise InputError(f"a scoring config must be an object of options, got {_shown(data)}")
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
-            raise InputError(f"unknown scoring option(s): {', '.join(sorted(unknown))}")
-        weights = dict(base.weights, **data.get("weights", {}))
+            raise InputError(f"unknown scoring option(s): {', '.join(sorted(map(str, unknown)))}")
+        given = data.get("weights", {})
+        if not isinstance(given, dict):
+            raise InputError(f"weights must be a table of component = number, got {_shown(given)}")
+        weights = dict(base.weights, **given)
         return cls(**{**asdict(base), **data, "weights": weights})
 
     def to_dict(self) -> dict:

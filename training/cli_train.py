@@ -11,8 +11,44 @@ from pathlib import Path
 from credscore import __version__
 from credscore.errors import InputError
 from credscore.model_dir import DEFAULT_MODEL_DIR, ModelDirectory
+from credscore.tasks import TASKS
 from credscore.training.data import expand_paths, hold_out_dev, label_counts, load_rows
 from credscore.training.train import Trainer, TrainConfig
+
+
+def check_settings(epochs: int | None, context: str | None) -> None:
+    """Refuse impossible settings before any data is read (exit 2, one line)."""
+    from credscore.network import CONTEXT_MODES
+
+    if epochs is not None and epochs < 1:
+        raise InputError(f"--epochs must be at least 1, got {epochs}")
+    if context is not None and context not in CONTEXT_MODES:
+        raise InputError(f"--context must be one of {', '.join(CONTEXT_MODES)}, got {context!r}")
+
+
+def require_labels(rows: list[dict], split: str) -> None:
+    """Refuse a split where no row carries any task's label (nothing to learn from or select on)."""
+    from credscore.tasks import TASKS
+
+    if not any(r.get(task) is not None for r in rows for task in TASKS):
+        raise InputError(f"no {split} row has a label ({' or '.join(TASKS)}); "
+                         "label rows as in docs/data-format.md")
+
+
+def _labelled_rows(paths: list[Path], split: str, options: dict) -> list[dict]:
+    """Validated rows of ``paths``: a split with no label at all is one line; unlabelled rows are listed by line."""
+    rows = load_rows(paths, **options)
+    require_labels(rows, split)
+    if any(all(r.get(task) is None for task in TASKS) for r in rows):
+        load_rows(paths, **options, require_label=True)  # raises, naming each unlabelled row's file and line
+    return rows
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return Path(a).samefile(b)
+    except OSError:
+        return False
 
 
 def describe_rows(rows: list[dict]) -> str:
@@ -88,6 +124,9 @@ def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from:
     """
     # Whole lines (a redirected stderr would wrap at 80 columns), and no markup in paths or messages.
     log = (lambda m: console.print(m, soft_wrap=True, highlight=False, markup=False)) if console is not None else print
+    check_settings(epochs=epochs, context=context)
+    if ModelDirectory(output).check_output():
+        log(f"note: {output} holds a model; it will be replaced (atomically) when training ends")
     init_path, parent = _parent(init_from)
     config = TrainConfig.adapting() if init_path is not None else TrainConfig()
     for key, value in {"epochs": epochs, "seed": seed, "lr": lr, "lora_lr": lr}.items():
@@ -97,15 +136,20 @@ def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from:
         config.network.context = context
         config.network.__post_init__()
     mention_notes: list[str] = []
-    options = dict(warn=mention_notes.append, context=not no_context, require_label=True)
-    train_rows = load_rows(data, **options)
+    options = dict(warn=mention_notes.append, context=not no_context)
+    train_files = [f for f in expand_paths(data) if dev is None or not _same_file(f, dev)]
+    if len(train_files) < len(expand_paths(data)):
+        log(f"note: {dev} is the --dev file; it is left out of the training files")
+    if not train_files:
+        raise InputError("the training set is empty (the only training file is the --dev file)")
+    train_rows = _labelled_rows(train_files, "training", options)
     if no_mapped:
         train_rows = [r for r in train_rows if r.get("annotator") != "mapped"]
     if not train_rows:
         raise InputError("the training set is empty")
     dev_note = None
     if dev is not None:
-        dev_rows = load_rows([dev], **options)
+        dev_rows = _labelled_rows([dev], "dev", options)
     else:
         # Dev measures the user's own kind of data: held out from manual rows when there are any.
         manual = [r for r in train_rows if r["annotator"] == "manual"]
@@ -116,11 +160,12 @@ def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from:
     if mention_notes:
         log(f"note: {len(mention_notes)} rows' attribution differs from their weakest source mention "
             f"(the guide allows exceptions), e.g. {mention_notes[0]}")
+    require_labels(dev_rows, "dev")
     for task, per_label in label_counts(dev_rows).items():
         missing = [label for label, n in per_label.items() if n == 0]
         if missing and sum(per_label.values()):
             log(f"warning: dev set has no {task} example of: {', '.join(missing)} (its F1 counts as absent)")
-    prov = provenance(data, dev, dev_note, parent, config, command)
+    prov = provenance(train_files, dev, dev_note, parent, config, command)
     name = name or Path(output).resolve().name
     version = version or default_version(prov, config)
     origin = f"from {parent['name']} {parent['version'] or '(unversioned)'}" if parent else "from scratch"

@@ -6,11 +6,17 @@ context layer and heads with a fixed seed, evaluates on dev every epoch,
 keeps the best epoch by mean dev macro-F1 (early stopping), fits the
 calibration temperatures on dev and writes the model directory atomically.
 A checkpoint after every epoch (safetensors + JSON only) lets ``--resume``
-continue an interrupted run.
+continue an interrupted run.  It holds every state the rest of the run
+depends on (weights, best weights, optimizer moments and learning rates,
+scheduler, the Python, numpy and torch random states, early-stopping
+counters), so an interrupted and resumed run ends with the same weights as an
+uninterrupted one, and a fingerprint of the data, labels and settings, so a
+checkpoint made for another run is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -73,6 +79,39 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def run_fingerprint(train_rows: list[dict], dev_rows: list[dict], config: "TrainConfig",
+                    init_from: Path | None) -> str:
+    """sha256 of everything a training run depends on: rows (text, labels, order), settings, initial weights."""
+    digest = hashlib.sha256()
+    for part in (train_rows, dev_rows, config.to_dict()):
+        digest.update(json.dumps(part, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+        digest.update(b"\0")
+    if init_from is not None:
+        for file in sorted(Path(init_from).glob("*.safetensors")):
+            with open(file, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+def random_states() -> tuple[dict[str, torch.Tensor], dict]:
+    """The Python, numpy and torch random states as (tensors, JSON-able data) for a checkpoint."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, py_state, py_gauss = random.getstate()
+    tensors = {"rng.torch": torch.get_rng_state(), "rng.numpy": torch.from_numpy(keys.astype(np.int64))}
+    return tensors, {"numpy": [kind, int(pos), int(has_gauss), float(gauss)],
+                     "python": [version, list(py_state), py_gauss]}
+
+
+def restore_random_states(tensors: dict[str, torch.Tensor], data: dict) -> None:
+    """Inverse of :func:`random_states`."""
+    kind, pos, has_gauss, gauss = data["numpy"]
+    np.random.set_state((kind, tensors["rng.numpy"].numpy().astype(np.uint32), pos, has_gauss, gauss))
+    version, py_state, py_gauss = data["python"]
+    random.setstate((version, tuple(py_state), py_gauss))
+    torch.set_rng_state(tensors["rng.torch"])
 
 
 @dataclass
@@ -204,6 +243,9 @@ class Trainer:
             raise InputError("the training set is empty")
         if not dev_rows:
             raise InputError("the dev set is empty: pass --dev or a folder with a dev split")
+        if cfg.epochs < 1:
+            raise InputError(f"epochs must be at least 1, got {cfg.epochs}")
+        ModelDirectory(output).check_output()  # before hours of training, not after
         torch.set_num_threads(cfg.threads)
         set_seed(cfg.seed)
         rng = random.Random(cfg.seed)
@@ -219,12 +261,13 @@ class Trainer:
         class_weights = self._class_weights(train_ds)
         optimizer, scheduler, steps_per_epoch = self._optimizer(network, train_ds, rng)
         ckpt = Path(str(output) + ".checkpoint")
-        start_epoch, best, history = 0, None, []
+        fingerprint = run_fingerprint(train_rows, dev_rows, cfg, init_from)
+        start_epoch, best, history, patience_left = 0, None, [], cfg.patience
         if resume:
-            start_epoch, best, history = self._load_checkpoint(ckpt, network, optimizer, scheduler)
-        patience_left = cfg.patience
+            start_epoch, best, history, patience_left = self._load_checkpoint(
+                ckpt, network, optimizer, scheduler, fingerprint)
         t0 = time.time()
-        for epoch in range(start_epoch, cfg.epochs):
+        for epoch in range(start_epoch, cfg.epochs if patience_left > 0 else start_epoch):
             rng = random.Random(cfg.seed + epoch)
             loss = self._train_epoch(network, train_ds, optimizer, scheduler, class_weights, rng, epoch)
             scores, _ = self.dev_scores(network, dev_ds)
@@ -238,7 +281,8 @@ class Trainer:
                 patience_left = cfg.patience
             else:
                 patience_left -= 1
-            self._save_checkpoint(ckpt, network, optimizer, scheduler, epoch + 1, best, history)
+            self._save_checkpoint(ckpt, network, optimizer, scheduler, epoch + 1, best, history,
+                                  patience_left, fingerprint)
             if patience_left <= 0:
                 self.log(f"early stop: no dev improvement for {cfg.patience} epochs")
                 break
@@ -319,47 +363,55 @@ class Trainer:
         names = {n for n, p in network.named_parameters() if p.requires_grad}
         return {k: v.detach().clone() for k, v in network.state_dict().items() if k in names}
 
-    def _save_checkpoint(self, ckpt: Path, network, optimizer, scheduler, epoch, best, history) -> None:
-        """Weights, best weights and optimiser moments as safetensors; counters as JSON."""
+    def _save_checkpoint(self, ckpt: Path, network, optimizer, scheduler, epoch, best, history,
+                         patience_left: int, fingerprint: str) -> None:
+        """Weights, best weights, optimizer state and random states as safetensors; the rest as JSON."""
         from safetensors.torch import save_file
 
         from credscore.atomic import atomic_directory
 
-        tensors, steps = {}, {}
-        for gi, group in enumerate(optimizer.param_groups):
-            for pi, p in enumerate(group["params"]):
-                st = optimizer.state.get(p, {})
-                for key in ("exp_avg", "exp_avg_sq"):
-                    if key in st:
-                        tensors[f"{gi}.{pi}.{key}"] = st[key].contiguous()
-                if "step" in st:
-                    steps[f"{gi}.{pi}"] = float(st["step"])
+        opt = optimizer.state_dict()
+        tensors = {f"{index}.{key}": value.detach().clone().contiguous() if value.dim() else value.reshape(1)
+                   for index, state in opt["state"].items() for key, value in state.items()
+                   if isinstance(value, torch.Tensor)}
+        rng_tensors, rng_data = random_states()
         with atomic_directory(ckpt) as tmp:
             save_file(self._trainable_state(network), str(tmp / "current.safetensors"))
             save_file({k: v.contiguous() for k, v in best["state"].items()}, str(tmp / "best.safetensors"))
-            if tensors:
-                save_file(tensors, str(tmp / "optimizer.safetensors"))
+            save_file(tensors, str(tmp / "optimizer.safetensors"))
+            save_file(rng_tensors, str(tmp / "random.safetensors"))
             (tmp / "state.json").write_text(json.dumps({
-                "epoch": epoch, "best_epoch": best["epoch"], "best_score": best["score"], "history": history,
-                "steps": steps, "scheduler": scheduler.state_dict(), "config": self.config.to_dict(),
+                "fingerprint": fingerprint, "epoch": epoch, "best_epoch": best["epoch"], "best_score": best["score"],
+                "history": history, "patience_left": patience_left, "param_groups": opt["param_groups"],
+                "scalar_state": sorted(k for k, v in tensors.items() if v.dim() == 1 and v.numel() == 1
+                                       and k.endswith(".step")),
+                "scheduler": scheduler.state_dict(), "random": rng_data, "config": self.config.to_dict(),
             }, default=str))
 
-    def _load_checkpoint(self, ckpt: Path, network, optimizer, scheduler):
-        from safetensors.torch import load_file
+    def _load_checkpoint(self, ckpt: Path, network, optimizer, scheduler, fingerprint: str):
+        """Restore everything :meth:`_save_checkpoint` wrote; (epoch, best, history, patience_left).
+
+        Refuses (:class:`InputError`) a checkpoint whose data, labels or settings differ from this run's.
+        """
+        from credscore.model_dir import read_json, read_safetensors
 
         if not (ckpt / "state.json").exists():
             self.log(f"no checkpoint at {ckpt}: starting from scratch")
-            return 0, None, []
-        state = json.loads((ckpt / "state.json").read_text())
-        network.load_state_dict(load_file(str(ckpt / "current.safetensors")), strict=False)
-        moments = load_file(str(ckpt / "optimizer.safetensors")) if (ckpt / "optimizer.safetensors").exists() else {}
-        for gi, group in enumerate(optimizer.param_groups):
-            for pi, p in enumerate(group["params"]):
-                if f"{gi}.{pi}" in state["steps"]:
-                    optimizer.state[p] = {"step": torch.tensor(state["steps"][f"{gi}.{pi}"]),
-                                          "exp_avg": moments[f"{gi}.{pi}.exp_avg"],
-                                          "exp_avg_sq": moments[f"{gi}.{pi}.exp_avg_sq"]}
+            return 0, None, [], self.config.patience
+        state = read_json(ckpt / "state.json")
+        if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
+            raise InputError(f"{ckpt}: checkpoint was made with other data, labels or settings (or an older "
+                             "credscore); resume with the same ones, or delete it to start afresh")
+        network.load_state_dict(read_safetensors(ckpt / "current.safetensors"), strict=False)
+        moments = read_safetensors(ckpt / "optimizer.safetensors")
+        per_param: dict[int, dict] = {}
+        for key, value in moments.items():
+            index, name = key.split(".", 1)
+            per_param.setdefault(int(index), {})[name] = value.reshape(()) if key in state["scalar_state"] else value
+        optimizer.load_state_dict({"state": per_param, "param_groups": state["param_groups"]})
         scheduler.load_state_dict(state["scheduler"])
-        best = {"score": state["best_score"], "epoch": state["best_epoch"], "state": load_file(str(ckpt / "best.safetensors"))}
+        restore_random_states(read_safetensors(ckpt / "random.safetensors"), state["random"])
+        best = {"score": state["best_score"], "epoch": state["best_epoch"],
+                "state": read_safetensors(ckpt / "best.safetensors")}
         self.log(f"resuming after epoch {state['epoch']}")
-        return state["epoch"], best, state["history"]
+        return state["epoch"], best, state["history"], state["patience_left"]

@@ -30,7 +30,7 @@ from credscore.errors import ModelLoadError
 from credscore.tasks import TASKS
 from credscore.network import CredscoreNetwork
 from credscore.backends.onnx_files import (
-    ENCODER_FILE, HEADS_FILE, MANIFEST_FILE, OPSET, export_versions, make_session, sha256_file,
+    ENCODER_FILE, HEADS_FILE, MANIFEST_FILE, OPSET, export_versions, make_session, manifest_digest, sha256_file,
 )
 
 #: Export check on :data:`PROBE_SENTENCES`: the fused fp32 graph must match torch to this
@@ -94,7 +94,7 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
     loaded = ModelDirectory(model_dir).load_network()  # validates every file, merges LoRA into the encoder
     network = loaded.network.eval()
     encoder_config = network.encoder.config
-    with _quiet(), tempfile.TemporaryDirectory() as work, torch.inference_mode(False), torch.no_grad():
+    with _quiet(), tempfile.TemporaryDirectory(dir=target) as work, torch.inference_mode(False), torch.no_grad():
         work = Path(work)
         # Eager attention exports as MatMul/Softmax, the pattern ORT fuses into one Attention op.
         network.encoder.set_attn_implementation("eager")
@@ -114,6 +114,7 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
                 "hidden_size": encoder_config.hidden_size, "tasks": list(TASKS),
                 "versions": export_versions(), "export_check": check,
                 "sha256": {name: sha256_file(target / name) for name in (ENCODER_FILE, HEADS_FILE)}}
+    manifest["manifest_sha256"] = manifest_digest(manifest)
     (target / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 

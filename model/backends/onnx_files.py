@@ -10,6 +10,7 @@ onnxruntime at module level.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from credscore.errors import ModelLoadError
@@ -28,6 +29,12 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def manifest_digest(manifest: dict) -> str:
+    """sha256 of a manifest's content without its own ``manifest_sha256`` field (detects edits)."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def export_versions() -> dict:

@@ -35,11 +35,14 @@ def register_format(fmt: OutputFormat) -> OutputFormat:
 
 
 def _json(results, stream: TextIO, *, lines: bool, terminal: bool) -> None:
+    # Streamed sentence by sentence (ArticleScore.write_json): memory stays that of the results.
     if lines:
         for r in results:
-            stream.write(r.to_json() + "\n")
+            r.write_json(stream)
+            stream.write("\n")
     else:
-        stream.write(results[0].to_json(indent=2) + "\n")
+        results[0].write_json(stream, indent=2)
+        stream.write("\n")
 
 
 def _jsonl(results, stream: TextIO, *, lines: bool, terminal: bool) -> None:

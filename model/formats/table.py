@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import TextIO
 
 from credscore.tasks import ATTRIBUTION_COLOURS, ATTRIBUTION_LABELS
+from credscore.terminal_text import inert, one_line
 
 _SEVERITY_STYLE = {"positive": "green", "info": "cyan", "warning": "yellow"}
 
 
 def render_table(result, console) -> None:
-    """Print sentences with colour-coded labels, then the profile panel (rich)."""
+    """Print sentences with colour-coded labels, then the profile panel (rich).
+
+    Article text and names are untrusted: they go in as ``Text`` (never read as
+    markup) after :func:`~credscore.terminal_text.inert` (no control characters).
+    """
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=result.name or "article", show_lines=False, expand=True)
+    table = Table(title=Text(one_line(result.name or "article")), show_lines=False, expand=True)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("sentence", ratio=1)
     table.add_column("attribution", no_wrap=True)
@@ -23,7 +28,7 @@ def render_table(result, console) -> None:
     for s in result.sentences:
         att, hed = s.attribution, s.hedging
         colour = ATTRIBUTION_COLOURS[att.label]
-        table.add_row(str(s.number), s.text,
+        table.add_row(str(s.number), Text(inert(s.text)),
                       Text(f"{att.label} {att.confidence:.2f}", style=colour),
                       Text(f"{hed.label} {hed.confidence:.2f}",
                            style="bold red" if hed.label == "high" else "yellow" if hed.label == "low" else "dim"))
@@ -40,9 +45,9 @@ def render_table(result, console) -> None:
                  f"high {p.hedging_shares['high']:.0%})\n")
     lines.append("components: " + ", ".join(f"{k} {v:.2f}" for k, v in p.components.items()) + "\n\n")
     for f in p.explanations:
-        lines.append("• " + f.message + "\n", style=_SEVERITY_STYLE.get(f.severity, ""))
+        lines.append("• " + one_line(f.message) + "\n", style=_SEVERITY_STYLE.get(f.severity, ""))
     for w in result.warnings:
-        lines.append(f"warning: {w}\n", style="yellow")
+        lines.append(f"warning: {one_line(w)}\n", style="yellow")
     console.print(Panel(lines, title="reliability profile", expand=True))
 
 
@@ -50,6 +55,7 @@ def write_table(results, stream: TextIO, terminal: bool) -> None:
     """Every result's table and profile panel to ``stream`` (colours only on a terminal; 120 columns in a file)."""
     from rich.console import Console
 
-    console = Console(file=stream) if terminal else Console(file=stream, width=120, force_terminal=False)
+    console = (Console(file=stream, emoji=False) if terminal
+               else Console(file=stream, width=120, force_terminal=False, emoji=False))
     for r in results:
         render_table(r, console)
