@@ -113,11 +113,10 @@ def score(
 ):
     """Score articles: sentence labels and the reliability profile."""
     from credscore.api import load_model
+    from credscore.bounded_read import max_input_bytes
     from credscore.formats import FORMATS
     from credscore.reading import read_articles
     from credscore.scoring import ScoringConfig
-
-    from credscore.bounded_read import max_input_bytes
 
     fmt = FORMATS.get(format)
     scoring = ScoringConfig.from_file(config) if config else None
@@ -312,7 +311,7 @@ def _log_to_stderr() -> None:
 
     logger = logging.getLogger("credscore")
     if not any(getattr(h, "_credscore", False) for h in logger.handlers):
-        handler = logging.StreamHandler()  # the current sys.stderr, looked up at each record
+        handler = logging.StreamHandler(sys.stderr)
         handler._credscore = True
         handler.setFormatter(OneLine())
         logger.addHandler(handler)
