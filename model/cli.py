@@ -89,15 +89,26 @@ def score(
                                                  show_default=False)] = None,
     config: Annotated[Optional[Path], typer.Option("--config", metavar="FILE", help="Scoring weights override (JSON or TOML).",
                                                    show_default=False)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip articles whose id is already in the output.")] = False,
+    workers: Annotated[int, typer.Option("--workers", metavar="N", help="Local processes scoring at once.")] = 1,
+    engine: Annotated[str, typer.Option("--engine", metavar="NAME", help="local, or ray (Ray Data; pip install 'credscore[ray]').")] = "local",
+    actors: Annotated[int, typer.Option("--actors", metavar="N", help="Ray: model actors.")] = 2,
+    cpus_per_actor: Annotated[float, typer.Option("--cpus-per-actor", metavar="N", help="Ray: CPUs per actor.")] = 1.0,
 ):
-    """Score articles: sentence labels and the reliability profile."""
+    """Score articles: sentence labels and the reliability profile (archives: docs/scale.md)."""
     from credscore.api import load_model
+    from credscore.archive_scoring import score_archive, wants_archive
     from credscore.formats import FORMATS
     from credscore.reading import read_articles
     from credscore.scoring import ScoringConfig
 
     fmt = FORMATS.get(format)
     scoring = ScoringConfig.from_file(config) if config else None
+    if wants_archive(inputs, format, engine, workers, resume):
+        model_kwargs = {"model_dir": model_dir, "backend": backend, "scoring": scoring, "html": html}
+        score_archive(inputs, format, None if _to_stdout(output) else output, model_kwargs, engine=engine,
+                      workers=workers, resume=resume, actors=actors, cpus_per_actor=cpus_per_actor, console=_stderr())
+        return
     articles = read_articles(inputs, html=html)
     many = len(inputs) > 1 or any(Path(p).is_dir() for p in inputs if p != "-")
     if fmt.single_article and len(articles) > 1:
