@@ -6,10 +6,9 @@ archives: the local streaming loop (:func:`score_stream`, one process or
 the callable class :class:`RecordScorer`) both call it, so their outputs are
 the same.
 
-An output record is ``{"id", <input fields but text>, "error": None,
-**ArticleScore.to_dict()}``; an article that cannot be scored (empty, binary,
-too long, no sentences) becomes ``{"id", <input fields>, "error": "<one-line
-reason>"}`` and the batch goes on.
+Output records are those of :mod:`credscore.records`; an article that cannot
+be scored (empty, binary, too long, no sentences) becomes an error record and
+the batch goes on.
 """
 
 from __future__ import annotations
@@ -21,11 +20,10 @@ from pathlib import Path
 
 from credscore.errors import CredscoreError, InputError
 from credscore.reading import html_to_text, looks_like_html
+from credscore.records import RESERVED_FIELDS, error_record, result_record
 
 #: Longest article scored, in characters (about 800,000 words); longer ones become error rows.
 MAX_ARTICLE_CHARS = 5_000_000
-#: Fields of the output record that an input field may not reuse.
-RESERVED_FIELDS = ("error", "schema_version", "model", "input", "sentences", "profile", "warnings")
 #: Articles per call of :func:`score_records` in the local loop (and per Ray batch by default).
 BATCH_ARTICLES = 16
 
@@ -51,16 +49,6 @@ def _problem(record: dict) -> str | None:
 
 def _fields(record: dict) -> dict:
     return {k: v for k, v in record.items() if k not in ("id", "text", "error")}
-
-
-def result_record(article_id: str, result, fields: dict) -> dict:
-    """The output record of a scored article (``result`` is an :class:`~credscore.results.ArticleScore`)."""
-    return {"id": article_id, **fields, "error": None, **result.to_dict()}
-
-
-def error_record(article_id: str, reason: str, fields: dict) -> dict:
-    """The output record of an article that could not be scored: its id, its fields and a one-line reason."""
-    return {"id": article_id, **fields, "error": " ".join(str(reason).split())}
 
 
 def score_records(model, records: list[dict], scoring=None, html: bool | None = None) -> list[dict]:

@@ -21,6 +21,10 @@ from credscore.errors import InputError
 #: How often Ray retries the batch of an actor that died before the job fails (a batch
 #: that kills every actor it meets would otherwise be retried for ever).
 MAX_TASK_RETRIES = 3
+#: Ray resources of the reading, filtering and writing stages.  They reserve no CPU: the
+#: model actors may then hold every core (a read task waiting for a core that actors
+#: hold would stall the pipeline), and their work is small next to scoring.
+IO_STAGE = {"num_cpus": 0}
 
 
 def _import_ray():
@@ -37,9 +41,11 @@ def _read(ray, inputs: list[str]):
 
     jsonl = [p.lower().endswith(JSONL_SUFFIXES) for p in inputs]
     if all(jsonl):
-        return ray.data.read_json(inputs, file_extensions=[s.lstrip(".") for s in JSONL_SUFFIXES])
+        return ray.data.read_json(inputs, file_extensions=[s.lstrip(".") for s in JSONL_SUFFIXES],
+                                  ray_remote_args=IO_STAGE)
     if not any(jsonl):  # Parquet files or folders of them
-        return ray.data.read_parquet(inputs, file_extensions=[s.lstrip(".") for s in PARQUET_SUFFIXES])
+        return ray.data.read_parquet(inputs, file_extensions=[s.lstrip(".") for s in PARQUET_SUFFIXES],
+                                     ray_remote_args=IO_STAGE)
     raise InputError("--engine ray reads JSON Lines or Parquet inputs, one kind per run")
 
 
@@ -91,13 +97,13 @@ def score_on_ray(inputs: list[str], output: str, model_kwargs: dict, actors: int
     ds = _read(ray, inputs)
     if "id" not in ds.schema().names or "text" not in ds.schema().names:
         raise InputError("--engine ray: inputs need the fields id and text")
-    ds = ds.map_batches(_with_string_ids, batch_format="pyarrow")
+    ds = ds.map_batches(_with_string_ids, batch_format="pyarrow", **IO_STAGE)
     skipped = 0
     if done:
         import pyarrow as pa
 
         before = ds.count()
-        ds = ds.map_batches(_drop_done, batch_format="pyarrow", fn_kwargs={"done": pa.array(sorted(done))})
+        ds = ds.map_batches(_drop_done, batch_format="pyarrow", fn_kwargs={"done": pa.array(sorted(done))}, **IO_STAGE)
         ds = ds.materialize()
         skipped = before - ds.count()
     model_kwargs = {**model_kwargs, "model_dir": str(model_kwargs["model_dir"]) if model_kwargs.get("model_dir") else None}
@@ -105,6 +111,7 @@ def score_on_ray(inputs: list[str], output: str, model_kwargs: dict, actors: int
                         fn_constructor_kwargs={**model_kwargs, "cores": cpus_per_actor},
                         concurrency=actors, num_cpus=cpus_per_actor,
                         max_restarts=-1, max_task_retries=MAX_TASK_RETRIES)
-    summary = ds.map_batches(_write, batch_format="pyarrow", batch_size=shard_rows, fn_kwargs={"folder": output})
+    summary = ds.map_batches(_write, batch_format="pyarrow", batch_size=shard_rows, fn_kwargs={"folder": output},
+                             **IO_STAGE)
     rows = summary.take_all()
     return sum(r["rows"] for r in rows), sum(r["errors"] for r in rows), skipped

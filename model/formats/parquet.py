@@ -129,7 +129,7 @@ def shard_ids(folder: str) -> set[str]:
 
 def write_parquet(results, stream, *, lines: bool, terminal: bool) -> None:
     """The registry's writer: scored articles as one Parquet file on a binary stream."""
-    from credscore.batch_scoring import result_record
+    from credscore.records import result_record
 
     records = [result_record(r.name or f"article-{i}", r, {}) for i, r in enumerate(results)]
     pq.write_table(records_to_table(records), getattr(stream, "buffer", stream))
