@@ -29,8 +29,10 @@ class Interrupted(CredscoreError):
 
 def wants_archive(inputs: list[str], format: str, engine: str, workers: int, resume: bool) -> bool:
     """Whether ``score`` takes the streaming path rather than scoring a few articles in memory."""
-    many = len(inputs) > 1 or any(p != "-" and (Path(p).is_dir() or is_record_file(p)) for p in inputs)
-    return format == "parquet" or engine != "local" or workers != 1 or resume or (many and format in RECORD_FORMATS)
+    records = any(p != "-" and is_record_file(p) for p in inputs)  # never read as one article's text
+    many = len(inputs) > 1 or any(p != "-" and Path(p).is_dir() for p in inputs)
+    return (records or format == "parquet" or engine != "local" or workers != 1 or resume
+            or (many and format in RECORD_FORMATS))
 
 
 def _check(format: str, output: str | None, engine: str, resume: bool) -> None:

@@ -49,7 +49,14 @@ def test_ray_gives_the_same_profiles_as_the_local_command_and_resumes(local_ray,
     kwargs = {"model_dir": str(tiny_model_dir), "backend": "torch"}
     local = tmp_path / "local.jsonl"
     sink = JsonlSink(local)
-    score_stream(iter_records([str(src)]), sink, kwargs)
+    # one core, as each actor has: torch's sums (unlike ONNX Runtime's single-threaded kernels) depend on threads
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        score_stream(iter_records([str(src)]), sink, {**kwargs, "cores": 1})
+    finally:
+        torch.set_num_threads(threads)
     sink.close()
     local_rows = [json.loads(line) for line in local.read_text().splitlines()]
 

@@ -16,6 +16,7 @@ import pytest
 from credscore.archive import JsonlSink, done_ids, iter_records, partial_path
 from credscore.batch_scoring import MAX_ARTICLE_CHARS, score_records, score_stream
 from credscore.formats.parquet import article_schema, records_to_table, shard_ids, write_shard
+from credscore.eval.scale_bench import max_difference
 from tests.conftest import ROOT
 
 TEXTS = ["The ministry said the bridge would reopen on Monday. It rained all day.",
@@ -113,7 +114,8 @@ def test_workers_keep_input_order_and_match_one_process(tiny_model, tiny_model_d
     score_stream(iter(recs), one, kwargs, workers=1, batch_size=2, model=tiny_model)
     score_stream(iter(recs), two, kwargs, workers=2, batch_size=2)
     assert [r["id"] for r in two.rows] == [r["id"] for r in recs]
-    assert profiles(two.rows) == profiles(one.rows)
+    # torch's sums depend on its thread count (all cores here, one per worker): equal to the last digits
+    assert max_difference(profiles(two.rows), profiles(one.rows)) < 1e-6
 
 
 def test_cli_jsonl_and_parquet_with_resume(tmp_path, tiny_model_dir):
@@ -137,7 +139,7 @@ def test_cli_jsonl_and_parquet_with_resume(tmp_path, tiny_model_dir):
     assert res.returncode == 0, res.stderr.decode()
     table = pq.read_table(folder)
     assert sorted(table.column("id").to_pylist()) == [f"a{i}" for i in range(7)]
-    assert profiles(table.to_pylist()) == profiles([json.loads(l) for l in out.read_text().splitlines()])
+    assert profiles(table.to_pylist()) == profiles([json.loads(l) for l in out.read_text().splitlines()])  # same process setup
     again = run("score", str(src), "--format", "parquet", "-o", str(folder), "--model", str(tiny_model_dir))
     assert again.returncode == 2 and b"--resume" in again.stderr
     res = run("score", str(src), "--format", "parquet", "-o", str(folder), "--resume", "--model", str(tiny_model_dir))
@@ -200,3 +202,30 @@ def test_folder_of_articles_streams_with_error_rows(tmp_path, tiny_model_dir):
     rows = [json.loads(l) for l in res.stdout.decode().splitlines()]
     assert [r["input"] if r["error"] is None else r["error"] for r in rows] == [
         str(folder / "a.txt"), f"{folder / 'b.txt'}: looks like a binary file, not text"]
+
+
+def test_parquet_input_needs_id_and_text(tmp_path, tiny_model_dir):
+    src = tmp_path / "a.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": "x", "body": "No text column."}]), src)
+    res = run("score", str(src), "--format", "jsonl", "--model", str(tiny_model_dir))
+    assert res.returncode == 2 and b"needs the columns id and text (missing: text)" in res.stderr
+    assert b"Traceback" not in res.stderr
+
+
+def test_ctrl_c_keeps_what_was_written_for_resume(tmp_path, tiny_model_dir):
+    src = write_rows(tmp_path / "in.jsonl", articles(400))
+    out = tmp_path / "out.jsonl"
+    out.write_text("previous\n")
+    proc = subprocess.Popen([sys.executable, "-m", "credscore.cli", "score", str(src), "--format", "jsonl", "-o", str(out),
+                             "--model", str(tiny_model_dir), "--backend", "torch"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    partial = partial_path(out)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not partial.exists() or partial.stat().st_size == 0):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err and b"rerun with --resume" in err
+    assert out.read_text() == "previous\n" and partial.stat().st_size > 0

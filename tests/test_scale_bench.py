@@ -11,6 +11,16 @@ def test_real_texts_are_whole_seed_articles():
     assert min(len(t) for t in texts) > 50
 
 
+def test_max_difference_compares_every_number():
+    from credscore.eval.scale_bench import max_difference
+
+    a = {"x": {"p": 1.0, "l": [{"v": 2.0}], "s": "k"}}
+    assert max_difference(a, a) == 0.0
+    assert max_difference(a, {"x": {"p": 1.5, "l": [{"v": 2.0}], "s": "k"}}) == 0.5
+    assert max_difference(a, {"x": {"p": 1.0, "l": [], "s": "k"}}) == float("inf")
+    assert max_difference(a, {"x": {"p": 1.0, "l": [{"v": 2.0}], "s": "other"}}) == float("inf")
+
+
 def test_projections_follow_the_rate():
     slow, fast = projections(1.0), projections(2.0)
     assert slow["1M"]["cpu_hours"] == round(1_000_000 / 3600, 1)
@@ -23,7 +33,8 @@ def test_scale_bench_on_a_tiny_model(tiny_model_dir):
     report = run(tiny_model_dir, n_articles=6, memory_articles=12, ray=with_ray)
     expected = {"plain": 6, "workers2": 6, **({"ray2": 6} if with_ray else {})}
     assert report["rows_written"] == expected and set(report["error_rows"].values()) == {0}
-    assert all(report["profiles_identical_to_plain"].values())
+    # the tiny model runs on torch, whose thread count (every core vs one per worker) moves the last digits
+    assert all(d < 1e-6 for d in report["profiles_max_difference_to_plain"].values())
     assert all(r["articles_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in report["runs"].values())
     assert report["peak_rss_ratio_large_vs_small"] > 0
     if with_ray:
