@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: setup demo test eval bench corpus train clean-venv
+.PHONY: setup demo test eval bench bench-scale corpus train clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ eval: setup
 
 bench: setup
 	$(PY) -m credscore.eval.bench --output eval/reports/bench.json
+
+bench-scale: setup
+	# Archive scoring: plain, --workers 2, Ray with 2 actors on 1,000 articles; memory on 10,000 (docs/scale.md).
+	$(PY) -m credscore.eval.scale_bench --output eval/reports/scale.json
 
 clean-venv:
 	rm -rf $(VENV)

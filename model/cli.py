@@ -110,10 +110,16 @@ def score(
     max_input_mb: Annotated[Optional[float], typer.Option(
         "--max-input-mb", metavar="MB", help="Largest article read, in MB (default: $CREDSCORE_MAX_INPUT_MB, else 64).",
         show_default=False)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Skip articles whose id is already in the output.")] = False,
+    workers: Annotated[int, typer.Option("--workers", metavar="N", help="Local processes scoring at once.")] = 1,
+    engine: Annotated[str, typer.Option("--engine", metavar="NAME", help="local, or ray (Ray Data; pip install 'credscore[ray]').")] = "local",
+    actors: Annotated[int, typer.Option("--actors", metavar="N", help="Ray: model actors.")] = 2,
+    cpus_per_actor: Annotated[float, typer.Option("--cpus-per-actor", metavar="N", help="Ray: CPUs per actor.")] = 1.0,
 ):
-    """Score articles: sentence labels and the reliability profile."""
+    """Score articles: sentence labels and the reliability profile (archives: docs/scale.md)."""
     from credscore.api import load_model
     from credscore.bounded_read import max_input_bytes
+    from credscore.archive_scoring import score_archive, wants_archive
     from credscore.formats import FORMATS
     from credscore.reading import read_articles
     from credscore.scoring import ScoringConfig
@@ -121,6 +127,11 @@ def score(
     fmt = FORMATS.get(format)
     scoring = ScoringConfig.from_file(config) if config else None
     _check_output(output)
+    if wants_archive(inputs, format, engine, workers, resume):
+        model_kwargs = {"model_dir": model_dir, "backend": backend, "scoring": scoring, "html": html}
+        score_archive(inputs, format, None if _to_stdout(output) else output, model_kwargs, engine=engine,
+                      workers=workers, resume=resume, actors=actors, cpus_per_actor=cpus_per_actor, console=_stderr())
+        return
     articles = read_articles(inputs, html=html, max_bytes=max_input_bytes(max_input_mb))
     many = len(inputs) > 1 or any(Path(p).is_dir() for p in inputs if p != "-")
     if fmt.single_article and len(articles) > 1:

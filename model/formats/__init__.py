@@ -64,4 +64,11 @@ def _html(results, stream: TextIO, *, lines: bool, terminal: bool) -> None:
 register_format(OutputFormat("table", _table, "sentences and profile as a terminal table"))
 register_format(OutputFormat("json", _json, "the JSON schema (docs/output-format.md); JSON Lines for several articles"))
 register_format(OutputFormat("jsonl", _jsonl, "JSON Lines, one article per line, always"))
+def _parquet(results, stream, *, lines: bool, terminal: bool) -> None:
+    from credscore.formats.parquet import write_parquet
+
+    write_parquet(results, stream, lines=lines, terminal=terminal)
+
+
 register_format(OutputFormat("html", _html, "a self-contained HTML report (no scripts)", single_article=True))
+register_format(OutputFormat("parquet", _parquet, "Parquet shards in the folder -o, one row per article, sentences nested"))
