@@ -126,7 +126,8 @@ def score(
 
     fmt = FORMATS.get(format)
     scoring = ScoringConfig.from_file(config) if config else None
-    _check_output(output)
+    if not fmt.writes_folder:  # a folder of shards is checked by the archive writer
+        _check_output(output)
     if wants_archive(inputs, format, engine, workers, resume):
         model_kwargs = {"model_dir": model_dir, "backend": backend, "scoring": scoring, "html": html}
         score_archive(inputs, format, None if _to_stdout(output) else output, model_kwargs, engine=engine,

@@ -25,6 +25,8 @@ class OutputFormat:
     description: str
     #: Whether a file holds one article only (a self-contained HTML page).
     single_article: bool = False
+    #: Whether ``-o`` names a folder of shards rather than a file.
+    writes_folder: bool = False
 
 
 FORMATS: Registry[OutputFormat] = Registry("output format")
@@ -71,4 +73,5 @@ def _parquet(results, stream, *, lines: bool, terminal: bool) -> None:
 
 
 register_format(OutputFormat("html", _html, "a self-contained HTML report (no scripts)", single_article=True))
-register_format(OutputFormat("parquet", _parquet, "Parquet shards in the folder -o, one row per article, sentences nested"))
+register_format(OutputFormat("parquet", _parquet, "Parquet shards in the folder -o, one row per article, sentences nested",
+                             writes_folder=True))

@@ -39,14 +39,18 @@ def _label_struct(labels: Iterable[str]) -> pa.DataType:
     return pa.struct([(label, pa.float64()) for label in labels])
 
 
+def _count_struct(labels: Iterable[str]) -> pa.DataType:
+    return pa.struct([(label, pa.int64()) for label in labels])
+
+
 def article_schema() -> pa.Schema:
     """The fixed columns of an output row (input fields other than ``id`` and ``text`` come after them)."""
     task_fields = [(task, pa.struct([("label", pa.string()), ("confidence", pa.float64()),
                                      ("scores", _label_struct(labels))])) for task, labels in TASKS.items()]
     sentence = pa.struct([("index", pa.int64()), ("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-                          *task_fields])
+                          ("paragraph", pa.int64()), *task_fields])
     finding = pa.struct([("code", pa.string()), ("severity", pa.string()), ("message", pa.string()),
-                         ("sentences", pa.list_(pa.int64()))])
+                         ("sentences", pa.list_(pa.int64())), ("summary", pa.string())])
     profile = pa.struct([
         ("n_sentences", pa.int64()),
         ("attribution_shares", _label_struct(TASKS["attribution"])),
@@ -54,8 +58,12 @@ def article_schema() -> pa.Schema:
         ("attributed_claims", pa.float64()), ("anonymous_share_of_claims", pa.float64()),
         ("agency_share_of_claims", pa.float64()), ("hedging_density", pa.float64()), ("reliability", pa.float64()),
         ("components", _label_struct(COMPONENTS)), ("explanations", pa.list_(finding)),
+        ("attribution_counts", _count_struct(TASKS["attribution"])), ("hedging_counts", _count_struct(TASKS["hedging"])),
+        ("weights", _label_struct(COMPONENTS)),
     ])
-    model = pa.struct([(k, pa.string()) for k in ("name", "version", "credscore", "backend")])
+    accuracy = pa.struct([("test_set", pa.string()), ("backend", pa.string()),
+                          *((f"{task}_macro_f1", pa.float64()) for task in TASKS), ("measured_by", pa.string())])
+    model = pa.struct([*((k, pa.string()) for k in ("name", "version", "credscore", "backend")), ("accuracy", accuracy)])
     return pa.schema([("id", pa.string()), ("error", pa.string()), ("schema_version", pa.int64()), ("model", model),
                       ("input", pa.string()), ("sentences", pa.list_(sentence)), ("profile", profile),
                       ("warnings", pa.list_(pa.string()))])
