@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from credscore import __version__
+from credscore.digest import sha256_file
 from credscore.errors import InputError
 from credscore.model_dir import DEFAULT_MODEL_DIR, ModelDirectory
 from credscore.tasks import TASKS
@@ -59,17 +60,8 @@ def describe_rows(rows: list[dict]) -> str:
             + ", ".join(f"{s} ({n})" for s, n in by_source.most_common()))
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _files(paths: list[Path]) -> list[dict]:
-    return [{"path": str(p), "sha256": file_sha256(p)} for p in expand_paths(paths)]
+    return [{"path": str(p), "sha256": sha256_file(p)} for p in expand_paths(paths)]
 
 
 def _parent(init_from: str | None) -> tuple[Path | None, dict | None]:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from credscore.digest import sha256_file
 from credscore.encoders import EncoderSpec
 from credscore.errors import InputError
 from credscore.model_dir import ModelDirectory
@@ -90,9 +91,7 @@ def run_fingerprint(train_rows: list[dict], dev_rows: list[dict], config: "Train
         digest.update(b"\0")
     if init_from is not None:
         for file in sorted(Path(init_from).glob("*.safetensors")):
-            with open(file, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
+            digest.update(sha256_file(file).encode())
     return digest.hexdigest()
 
 
@@ -259,7 +258,7 @@ class Trainer:
         # Before any step: the parent's dev metrics (or a fresh network's), for the before/after summary.
         before = self.metrics(self.evaluate_logits(network, dev_ds), dev_ds)
         class_weights = self._class_weights(train_ds)
-        optimizer, scheduler, steps_per_epoch = self._optimizer(network, train_ds, rng)
+        optimizer, scheduler, _ = self._optimizer(network, train_ds, rng)
         ckpt = Path(str(output) + ".checkpoint")
         fingerprint = run_fingerprint(train_rows, dev_rows, cfg, init_from)
         start_epoch, best, history, patience_left = 0, None, [], cfg.patience

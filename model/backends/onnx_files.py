@@ -13,6 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from credscore.digest import sha256_file  # noqa: F401  (the graphs' checksums, used by cache and export)
 from credscore.errors import ModelLoadError
 from credscore.model_dir import read_json
 
@@ -21,14 +22,6 @@ EXPORT_RECIPE = 1
 OPSET = 17
 PRECISIONS = ("int8", "fp32")
 ENCODER_FILE, HEADS_FILE, MANIFEST_FILE = "encoder.onnx", "heads.onnx", "manifest.json"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def manifest_digest(manifest: dict) -> str:
