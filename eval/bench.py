@@ -39,6 +39,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "seeds/belgorod-legion-raid.txt"
 
 
+def cpu_flags() -> list[str]:
+    """The vector-instruction flags of this CPU that matter for int8 inference (results depend on them)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = line.split(":", 1)[1].split()
+                return sorted(f for f in flags if f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"))
+    except OSError:
+        pass
+    return []
+
+
 def machine() -> dict:
     cpu = "unknown"
     try:
@@ -51,7 +63,7 @@ def machine() -> dict:
     import onnxruntime
     import torch
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+    return {"cpu": cpu, "cpu_flags": cpu_flags(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "python": platform.python_version(), "torch": torch.__version__,
             "onnxruntime": onnxruntime.__version__, "platform": platform.platform()}
 
@@ -80,14 +92,18 @@ print(json.dumps({"rc": proc.returncode, "wall_s": wall, "peak_rss_mb": peak_kb 
 """
 
 
-def _child(cmd: list[str], env: dict) -> tuple[float, float]:
-    """Wall time (s) and peak resident memory (MB) of one run of ``cmd`` in a fresh process."""
+def measured_run(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall time (s) and peak resident memory (MB) of one run of ``cmd`` in a fresh process.
+
+    Raises ``RuntimeError`` with the end of its stderr when ``cmd`` fails.
+    """
     out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], capture_output=True, text=True, cwd=ROOT,
                          env=env, check=True)
     result = json.loads(out.stdout)
     if result["rc"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {result['stderr']}")
     return result["wall_s"], result["peak_rss_mb"]
+
 
 
 def _score_command(model_dir: Path | None, *extra: str) -> list[str]:
@@ -99,8 +115,8 @@ def _score_command(model_dir: Path | None, *extra: str) -> list[str]:
 def cold_start(model_dir: Path | None, reps: int, extra: tuple[str, ...] = ()) -> dict:
     """Wall times and peak RSS of fresh ``credscore score`` processes (one warm-up run, not counted)."""
     cmd, env = _score_command(model_dir, *extra), dict(os.environ)
-    _child(cmd, env)  # warm-up: page cache, and the fast path's graphs if not yet built
-    runs = [_child(cmd, env) for _ in range(reps)]
+    measured_run(cmd, env)  # warm-up: page cache, and the fast path's graphs if not yet built
+    runs = [measured_run(cmd, env) for _ in range(reps)]
     return {"wall_s": [r[0] for r in runs], "peak_rss_mb": [r[1] for r in runs]}
 
 
@@ -109,7 +125,7 @@ def first_build(model_dir: Path | None) -> dict:
     import tempfile
 
     with tempfile.TemporaryDirectory() as cache:
-        wall, rss = _child(_score_command(model_dir, "--backend", "onnx-int8"), {**os.environ, "CREDSCORE_CACHE_DIR": cache})
+        wall, rss = measured_run(_score_command(model_dir, "--backend", "onnx-int8"), {**os.environ, "CREDSCORE_CACHE_DIR": cache})
     return {"wall_s": wall, "peak_rss_mb": rss}
 
 

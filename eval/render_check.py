@@ -15,6 +15,7 @@ page in Chromium (driven by Playwright), and saves the form and the report.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import subprocess
 import tempfile
@@ -59,36 +60,51 @@ def screenshot(html_path: Path, out: Path, width: int = 1200, height: int = 1600
           html_path.resolve().as_uri()])
 
 
-def web_screenshots(article: Path, out: Path, model: Path | None = None, port: int = 8765) -> None:
-    """Screenshots of the web app: ``out`` (the page with the article pasted) and ``out``'s ``-report`` twin."""
+@contextlib.contextmanager
+def serving(model: Path | None = None, port: int = 8765, wait_s: float = 60.0):
+    """``credscore serve`` on 127.0.0.1:``port`` in a child process, once it accepts connections; stopped on exit."""
     import socket
     import sys
     import time
 
-    from playwright.sync_api import sync_playwright
-
     cmd = [sys.executable, "-m", "credscore.cli", "serve", "--port", str(port)] + (["--model", str(model)] if model else [])
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(120):
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:  # the model loads before the port opens
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
             except OSError:
                 time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium(), args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.fill("textarea[name=text]", article.read_text(encoding="utf-8"))
-            page.screenshot(path=str(out))
-            page.click("button[type=submit]")
-            page.wait_for_selector("span.s")
-            page.screenshot(path=str(out.with_name(out.stem + "-report" + out.suffix)))
-            browser.close()
+        yield f"http://127.0.0.1:{port}/"
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def browser_page(**page_options):
+    """A Playwright page in the system's Chromium (headless, with the flags of :data:`CHROMIUM_FLAGS`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
+        try:
+            yield browser.new_page(**page_options)
+        finally:
+            browser.close()
+
+
+def web_screenshots(article: Path, out: Path, model: Path | None = None, port: int = 8765) -> None:
+    """Screenshots of the web app: ``out`` (the page with the article pasted) and ``out``'s ``-report`` twin."""
+    with serving(model, port) as url, browser_page(viewport={"width": 1100, "height": 900}) as page:
+        page.goto(url)
+        page.fill("textarea[name=text]", article.read_text(encoding="utf-8"))
+        page.screenshot(path=str(out))
+        page.click("button[type=submit]")
+        page.wait_for_selector("span.s")
+        page.screenshot(path=str(out.with_name(out.stem + "-report" + out.suffix)))
 
 
 def main() -> None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,6 +35,7 @@ import time
 from pathlib import Path
 
 from credscore.atomic import atomic_output
+from credscore.eval.bench import machine, measured_run
 
 ROOT = Path(__file__).resolve().parent.parent
 HOLDOUT = ROOT / "seeds/holdout/articles.jsonl"
@@ -43,29 +43,6 @@ TRAIN = ROOT / "seeds/train.jsonl"
 #: Node size assumed by the projections (cores per node), and the length of "a day's run".
 NODE_CORES = 32
 DAY_HOURS = 24
-
-_LAUNCHER = """
-import json, resource, subprocess, sys, time
-t = time.perf_counter()
-proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-wall = time.perf_counter() - t
-print(json.dumps({"rc": proc.returncode, "wall_s": wall,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-                  "stderr": proc.stderr.decode(errors="replace")[-800:]}))
-"""
-
-
-def cpu_flags() -> list[str]:
-    """The vector-instruction flags of this CPU that matter for int8 inference."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = line.split(":", 1)[1].split()
-                return sorted(f for f in flags if f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"))
-    except OSError:
-        pass
-    return []
-
 
 def real_texts() -> list[str]:
     """Article texts: the held-out articles, then the training documents in file order."""
@@ -113,16 +90,12 @@ def measure(cmd: list[str], actors: bool = False) -> dict:
     if sampler:
         sampler.start()
     try:
-        out = subprocess.run([sys.executable, "-c", _LAUNCHER, *cmd], capture_output=True, text=True, cwd=ROOT,
-                             check=True)
+        wall, peak = measured_run(cmd)
     finally:
         stop.set()
         if sampler:
             sampler.join()
-    result = json.loads(out.stdout)
-    if result["rc"] != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {result['stderr']}")
-    figures = {"wall_s": round(result["wall_s"], 2), "peak_rss_mb": round(result["peak_rss_mb"], 1)}
+    figures = {"wall_s": round(wall, 2), "peak_rss_mb": round(peak, 1)}
     if actors:
         figures["actor_peak_rss_mb"] = sorted(round(v, 1) for v in peaks.values())
     return figures
@@ -184,13 +157,12 @@ def projections(articles_per_core_s: float) -> dict:
 
 def run(model_dir: Path | None, n_articles: int, memory_articles: int, ray: bool = True) -> dict:
     """Every measurement of the module docstring; returns the report dict."""
-    from credscore.eval.bench import machine
 
     texts = real_texts()
     with tempfile.TemporaryDirectory(prefix="credscore-scale-") as tmp:
         tmp = Path(tmp)
         small, large = tmp / "small.jsonl", tmp / "large.jsonl"
-        report = {"machine": {**machine(), "cpu_flags": cpu_flags()}, "input": write_archive(small, n_articles, texts)}
+        report = {"machine": machine(), "input": write_archive(small, n_articles, texts)}
         write_archive(large, memory_articles, texts)
         runs = {"plain": measure(_score(small, tmp / "plain.jsonl", model_dir, "--format", "jsonl")),
                 "workers2": measure(_score(small, tmp / "workers2.jsonl", model_dir, "--format", "jsonl",

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -65,33 +62,17 @@ def _free_port() -> int:
 
 @pytest.mark.e2e
 def test_chromium_pastes_the_sample_article_and_sees_its_sentences(tiny_model_dir, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    from credscore.eval.render_check import CHROMIUM_FLAGS, chromium
+    pytest.importorskip("playwright.sync_api")
+    from credscore.eval.render_check import browser_page, chromium, serving
 
     if chromium() is None:
         pytest.skip("chromium not installed (apt-get install chromium)")
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "credscore.cli", "serve", "--model", str(tiny_model_dir),
-                               "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(120):  # up to 60 s for the model to load
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        sample = (ROOT / "seeds/belgorod-legion-raid.txt").read_text(encoding="utf-8")
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium(), args=[f for f in CHROMIUM_FLAGS if f != "--headless"])
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.fill("textarea[name=text]", sample)
-            page.click("button[type=submit]")
-            page.wait_for_selector("span.s")
-            assert page.locator("span.s").count() == 16
-            assert "How to read this" in page.content()
-            page.screenshot(path=str(tmp_path / "web.png"), full_page=True)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    sample = (ROOT / "seeds/belgorod-legion-raid.txt").read_text(encoding="utf-8")
+    with serving(tiny_model_dir, _free_port()) as url, browser_page() as page:
+        page.goto(url)
+        page.fill("textarea[name=text]", sample)
+        page.click("button[type=submit]")
+        page.wait_for_selector("span.s")
+        assert page.locator("span.s").count() == 16
+        assert "How to read this" in page.content()
+        page.screenshot(path=str(tmp_path / "web.png"), full_page=True)
