@@ -70,17 +70,17 @@ def _file_record(path: str, html: bool | None) -> dict:
 
 
 def _jsonl_records(path: Path) -> Iterator[dict]:
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
-        for number, raw in enumerate(fh, 1):
+    """Article records of a JSON Lines file: a regular file (never a FIFO or device), each line at most the input limit."""
+    from credscore.bounded_read import max_input_bytes, open_regular
+
+    limit = max_input_bytes()
+    with open_regular(path) as fh:
+        for number, raw in enumerate(iter(lambda: fh.readline(limit + 1), b""), 1):
+            where = f"{path}:{number}"
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                raise InputError(f"{where}: line longer than the {limit >> 20} MB input limit")
             if not raw.strip():
                 continue
-            where = f"{path}:{number}"
             try:
                 row = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
