@@ -20,6 +20,7 @@ from credscore import __version__
 from credscore.backends import build_backend, configured_backend
 from credscore.errors import InputError
 from credscore.model_dir import ModelDirectory
+from credscore.network_config import NetworkConfig
 from credscore.predictor import Predictor, Probabilities, ProgressFn
 from credscore.results import ArticleScore, SentencePrediction, sentence_predictions
 from credscore.scoring import ScoringConfig, build_profile
@@ -69,7 +70,9 @@ class CredscoreModel:
         network_backend = build_backend(name, directory, config)
         max_length = int(config["network"].get("max_length", 128))
         tokenizer = SentenceTokenizer(directory.encoder_spec(config).entry.tokenizer_file(), max_length)
-        predictor = Predictor(network_backend, tokenizer, directory.temperatures(), batch_size)
+        network = NetworkConfig.from_dict(config["network"])
+        predictor = Predictor(network_backend, tokenizer, directory.temperatures(), batch_size,
+                              network.window_tokens, network.core_tokens)
         return cls(predictor, config, directory.path, name)
 
     @property
@@ -115,7 +118,7 @@ class CredscoreModel:
     def predict(self, sentences: Iterable[str], context: str = "document") -> list[SentencePrediction]:
         """Labels of ``sentences`` (any iterable of strings), as :class:`SentencePrediction` objects (0-based)."""
         sentences, docs = self._documents(sentences, context)
-        return sentence_predictions(self.predict_documents(docs).scores, sentences)
+        return sentence_predictions(self.predict_documents(docs), sentences)
 
     def score(self, text: str | Iterable[str], scoring: ScoringConfig | None = None, name: str | None = None,
               progress: ProgressFn | None = None) -> ArticleScore:
@@ -158,7 +161,7 @@ class CredscoreModel:
                 notes.append(f"{n_trunc} sentence(s) longer than {self.predictor.tokenizer.max_length} "
                              "tokens were truncated")
             rows = slice(offset, offset + len(sentences))
-            results = sentence_predictions(probs.scores, [s.text for s in sentences],
+            results = sentence_predictions(probs, [s.text for s in sentences],
                                            [(s.start, s.end) for s in sentences], offset, paragraphs(text, sentences))
             profile = build_profile(probs.scores["attribution"][rows], probs.scores["hedging"][rows], scoring)
             offset += len(sentences)

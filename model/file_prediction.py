@@ -87,6 +87,10 @@ def predict_file(model, data: Path, output: Path | None, console=None) -> int:
     return written
 
 
+#: Row fields this module writes besides ``pred_<task>`` and ``<task>_scores``.
+PREDICTED_FIELDS = ("pred_sources", "pred_source_of")
+
+
 def _flush(model, docs: list[list[dict]], out, replaced: set[str]) -> int:
     """Predict ``docs`` and write their rows; names of input fields overwritten go into ``replaced``."""
     probs = model.predict_documents([[r["text"] for r in d] for d in docs])
@@ -94,12 +98,18 @@ def _flush(model, docs: list[list[dict]], out, replaced: set[str]) -> int:
     i = 0
     for doc in docs:
         for row in doc:
-            replaced.update(k for task in TASKS for k in (f"pred_{task}", f"{task}_scores", "pred_model") if k in row)
+            replaced.update(k for task in TASKS for k in (f"pred_{task}", f"{task}_scores", "pred_model")
+                            if k in row)
+            replaced.update(k for k in PREDICTED_FIELDS if k in row)
             row["pred_model"] = made_by
             for task, labels in TASKS.items():
                 p = probs.scores[task][i]
                 row[f"pred_{task}"] = labels[int(p.argmax())]
                 row[f"{task}_scores"] = label_scores(task, p)
+            # Offsets into this row's text; the continued sentence by its sent_index.
+            row["pred_sources"] = probs.mentions[i] if probs.mentions else []
+            target = probs.source_of[i] if probs.source_of else None
+            row["pred_source_of"] = doc[target]["sent_index"] if target is not None else None
             out.write(json_inert(json.dumps(row, ensure_ascii=False, allow_nan=False)) + "\n")
             i += 1
     return i

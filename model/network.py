@@ -1,22 +1,34 @@
-"""The credscore network: a MiniLM sentence encoder shared by two heads.
+"""The credscore network: a MiniLM encoder reading joint windows, a source-mention head, two sentence heads.
 
-Shapes: a batch holds ``N`` sentences of ``D`` documents, in document order
-(sentence 0..n_0-1 of document 0, then document 1, ...), with
-``doc_lengths`` (``D`` ints summing to ``N``).  The encoder turns each
-sentence into one ``H``-dim vector (mean pooling over tokens, as
-all-MiniLM-L6-v2 was trained); a context layer mixes each vector with its
-document neighbours; the heads map the result to logits ``(N, 5)`` for
-attribution and ``(N, 3)`` for hedging.
+Shapes: the encoder reads ``B`` windows of ``T`` tokens, each holding ``S``
+consecutive sentences of one document (:mod:`credscore.windows`), and returns
+
+* sentence features ``(B, S, F)``: each sentence's mean-pooled token states
+  (through the pooling matrix ``(B, S, T)``), followed, with
+  ``mention_pool``, by the mean of its token states weighted by the mention
+  head's probability that the token belongs to a source mention: the sentence
+  heads read *who* the sentence names, not only what it says;
+* mention tag logits ``(B, T, 17)`` (:data:`credscore.mentions.MENTION_TAGS`).
+
+The labelled sentences of a batch are then gathered in document order, ``N``
+sentences of ``D`` documents with ``doc_lengths`` (``D`` ints summing to
+``N``); a context layer mixes each vector with its document neighbours; the
+heads map the result to logits ``(N, 5)`` for attribution and ``(N, 3)`` for
+hedging.
+
+``window_tokens == 0`` reads each sentence alone, mean-pooled over all its
+tokens: the first credscore network (sentence alone + BiGRU), still loaded
+for models saved before windows existed (their config lacks the new fields,
+see :data:`LEGACY_DEFAULTS`).
 
 Context modes (``NetworkConfig.context``):
 
 * ``"none"``: the sentence alone.
 * ``"neighbours"``: ``[e_i, e_{i-1}, e_{i+1}]`` concatenated (a learned
-  vector stands in for a missing neighbour).  Costs no extra encoder pass:
-  the neighbours' embeddings are computed for their own labels anyway.
+  vector stands in for a missing neighbour).
 * ``"bigru"``: ``[e_i, GRU_fwd(e_0..e_i), GRU_bwd(e_i..e_n)]``, a
-  bidirectional GRU over the document's sentence vectors, so a quote's
-  speaker named three sentences earlier can still reach the label.
+  bidirectional GRU over the document's sentence vectors: a light
+  sentence-level layer over the whole document.
 
 The encoder is fine-tuned with LoRA adapters (``peft``); only adapters,
 heads and context layer are saved (see :mod:`credscore.model_dir`).
@@ -28,15 +40,13 @@ builds one head per task and the trainer sums one loss per task.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import torch
 from torch import nn
 
+from credscore.network_config import CONTEXT_MODES, LEGACY_DEFAULTS, NetworkConfig  # noqa: F401  (re-exported)
 from credscore.registry import Registry
 from credscore.tasks import TASK_REGISTRY, TASKS
 
-CONTEXT_MODES = ("none", "neighbours", "bigru")
 
 #: Head architectures: ``build(in_dim, n_labels, config) -> nn.Module`` mapping ``(N, in_dim)`` to logits.
 HEADS: Registry = Registry("head")
@@ -69,40 +79,6 @@ def weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, row_weigh
     return (ce * row_weights[keep]).sum() / w.sum()
 
 
-@dataclass
-class NetworkConfig:
-    """Hyper-parameters of the network (saved as JSON with every model)."""
-
-    context: str = "bigru"
-    max_length: int = 128  # tokens per sentence; longer ones are truncated
-    head_hidden: int = 256
-    context_hidden: int = 192  # per direction, bigru mode
-    dropout: float = 0.1
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.1
-    lora_targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
-    # Adapters only in the top layers: gradients then stop there, which makes a
-    # training step on 2 CPU cores ~1.8x faster than adapting all 6 layers.
-    lora_layers: list[int] | None = field(default_factory=lambda: [2, 3, 4, 5])
-
-    def __post_init__(self):
-        if self.context not in CONTEXT_MODES:
-            raise ValueError(f"context must be one of {CONTEXT_MODES}, got {self.context!r}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "NetworkConfig":
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-
-def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Average of token vectors ``(N, T, H)`` over real tokens -> ``(N, H)``."""
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
 
 
 class DocumentContext(nn.Module):
@@ -172,23 +148,42 @@ class DocumentContext(nn.Module):
 
 
 class CredscoreNetwork(nn.Module):
-    """Encoder + document context + one classification head per task."""
+    """Window encoder + mention head + document context + one classification head per task."""
 
     def __init__(self, encoder: nn.Module, config: NetworkConfig):
         super().__init__()
+        from credscore.mentions import MENTION_TAGS
+
         self.config = config
         self.encoder = encoder
         hidden = encoder.config.hidden_size
-        self.context = DocumentContext(hidden, config)
+        self.mention = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(hidden, len(MENTION_TAGS))) \
+            if config.mention_head else None
+        self.feature_dim = hidden * (2 if config.mention_head and config.mention_pool else 1)
+        self.context = DocumentContext(self.feature_dim, config)
         self.heads = nn.ModuleDict({
             name: HEADS.get(task.head)(self.context.out_dim, len(task.labels), config)
             for name, task in TASK_REGISTRY.items()
         })
 
-    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Sentence vectors ``(N, H)`` from token ids ``(N, T)``."""
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-        return mean_pool(out.last_hidden_state, attention_mask)
+    def encode_windows(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                       pool: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Sentence features ``(B, S, F)`` and mention tag logits ``(B, T, 17)`` (``None`` without a mention head).
+
+        ``input_ids``/``attention_mask``: ``(B, T)``; ``pool``: ``(B, S, T)``, each row the
+        averaging weights of one sentence's tokens (zero rows for padding sentences).
+        """
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        sentences = torch.matmul(pool, hidden)
+        if self.mention is None:
+            return sentences, None
+        tags = self.mention(hidden)
+        if self.config.mention_pool:
+            in_mention = 1.0 - torch.softmax(tags, -1)[..., 0]  # (B, T): P(token is part of a mention)
+            weights = (pool > 0).to(hidden.dtype) * in_mention.unsqueeze(1)
+            named = torch.matmul(weights, hidden) / (weights.sum(-1, keepdim=True) + 1e-3)
+            sentences = torch.cat([sentences, named], -1)
+        return sentences, tags
 
     def classify(self, emb: torch.Tensor, doc_lengths: list[int]) -> dict[str, torch.Tensor]:
         """Logits per task from sentence vectors in document order."""
@@ -202,9 +197,6 @@ class CredscoreNetwork(nn.Module):
         """
         ctx = self.context.forward_document(emb)
         return tuple(self.heads[task](ctx) for task in TASKS)
-
-    def forward(self, input_ids, attention_mask, doc_lengths: list[int]) -> dict[str, torch.Tensor]:
-        return self.classify(self.embed(input_ids, attention_mask), doc_lengths)
 
     def head_state_dict(self) -> dict[str, torch.Tensor]:
         """Weights of everything but the encoder (context layer and heads)."""

@@ -1,8 +1,10 @@
-"""Batched inference: sentences of documents in, calibrated probabilities out.
+"""Batched inference: sentences of documents in, calibrated probabilities and source mentions out.
 
-Sentences are tokenised once, sorted by length and encoded in small batches
-(little padding), then put back in document order for the context layer and
-heads.  The network itself runs in a *backend*:
+Each document is tokenised and cut into joint windows (:mod:`credscore.windows`);
+windows are sorted by length and encoded in small batches (little padding),
+then each sentence's features are put back in document order for the context
+layer and heads, and its tokens' mention tags are decoded into character
+spans (:mod:`credscore.mentions`).  The network itself runs in a *backend*:
 
 * :class:`credscore.backends.pytorch.TorchBackend`: the fp32 PyTorch network, the
   reference implementation (the same code that is trained);
@@ -24,9 +26,11 @@ import numpy as np
 
 from credscore.calibration import apply_temperature
 from credscore.tasks import TASKS
-from credscore.tokenization import SentenceTokenizer, pad_batch
+from credscore.mentions import decode_tags, resolve_source_of
+from credscore.tokenization import SentenceTokenizer
+from credscore.windows import build_window, pad_windows, plan_windows
 
-#: Sentences tokenised and length-sorted together; bounds the memory of token ids.
+#: Sentences tokenised and windowed together (whole documents); bounds the memory of token ids.
 CHUNK_SENTENCES = 4096
 
 #: ``progress(done, total)``: sentences encoded so far, out of all.
@@ -36,31 +40,39 @@ ProgressFn = Callable[[int, int], None]
 class Backend(Protocol):
     """What :class:`Predictor` needs from a network implementation."""
 
-    hidden_size: int
+    #: Width ``F`` of the sentence features the encoder returns.
+    feature_dim: int
     name: str
-    #: Sentences per encoder pass: small batches of length-sorted sentences waste little on padding.
+    #: Windows per encoder pass.
     batch_size: int
     #: Batches run at once from a thread pool (1: one after the other).
     parallel_batches: int
 
-    def embed_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        """Sentence vectors ``(B, H)`` float32 from int64 ids and mask ``(B, T)``."""
+    def encode_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray,
+                       pool: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sentence features ``(B, S, F)`` and mention tag logits ``(B, T, 17)`` (or ``None``) of ``B`` windows."""
 
     def classify(self, emb: np.ndarray, doc_lengths: list[int]) -> dict[str, np.ndarray]:
-        """Logits per task, ``(N, n_labels)``, from vectors ``(N, H)`` in document order."""
+        """Logits per task, ``(N, n_labels)``, from features ``(N, F)`` in document order."""
 
 
 @dataclass
 class Probabilities:
-    """Calibrated class probabilities for ``N`` sentences in document order.
+    """Calibrated class probabilities and source mentions for ``N`` sentences in document order.
 
     ``scores[task]`` has shape ``(N, n_labels)``; rows sum to 1.
+    ``mentions[i]``: sentence ``i``'s source mentions, character offsets into
+    its text (:func:`credscore.mentions.decode_tags`; empty without a mention head).
+    ``source_of[i]``: the index, within its document, of the sentence whose
+    source sentence ``i`` continues, or ``None``.
     """
 
     scores: dict[str, np.ndarray]
     doc_lengths: list[int]
     #: Per document, how many of its sentences were longer than the tokenizer's ``max_length``.
     truncated_per_document: list[int] = field(default_factory=list)
+    mentions: list[list[dict]] = field(default_factory=list)
+    source_of: list[int | None] = field(default_factory=list)
 
     @property
     def truncated(self) -> int:
@@ -69,7 +81,7 @@ class Probabilities:
 
 @dataclass
 class Predictor:
-    """Runs a network backend over documents.
+    """Runs a network backend over documents, reading their sentences in joint windows.
 
     Parameters
     ----------
@@ -80,13 +92,17 @@ class Predictor:
     temperatures:
         per-task temperature (calibration); 1.0 = raw softmax.
     batch_size:
-        sentences per encoder pass (``None``: the backend's ``batch_size``).
+        windows per encoder pass (``None``: the backend's ``batch_size``).
+    window_tokens, core_tokens:
+        the window plan of :func:`credscore.windows.plan_windows` (``window_tokens`` 0: sentences alone).
     """
 
     backend: Backend
     tokenizer: SentenceTokenizer
     temperatures: dict[str, float] = field(default_factory=dict)
     batch_size: int | None = None
+    window_tokens: int = 0
+    core_tokens: int = 0
 
     def __post_init__(self):
         if self.batch_size is None:
@@ -94,50 +110,84 @@ class Predictor:
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
 
-    def embed(self, sentences: list[str], progress: ProgressFn | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Sentence vectors ``(N, H)`` in input order, and ``(N,)`` booleans: which sentences were truncated.
+    def encode(self, documents: list[list[str]], progress: ProgressFn | None = None
+               ) -> tuple[np.ndarray, list[np.ndarray | None], list[list[tuple[int, int]]], np.ndarray]:
+        """Sentence features ``(N, F)`` in document order, each sentence's mention tag probabilities
+        ``(tokens, 17)`` (``None`` without a mention head), its tokens' character offsets, and
+        ``(N,)`` booleans: which sentences were truncated.
 
-        Works through the input in chunks of :data:`CHUNK_SENTENCES`, so token
-        ids and padded batches are held for one chunk at a time whatever the
-        article's length; only the ``(N, H)`` vectors grow with it.  ``progress``
-        is called as ``progress(done, total)`` after every batch.
+        Documents are tokenised and windowed in groups of about
+        :data:`CHUNK_SENTENCES` sentences, so token ids and padded windows are
+        held for one group at a time.  ``progress(done, total)`` is called after every batch.
         """
-        out = np.empty((len(sentences), self.backend.hidden_size), dtype=np.float32)
-        truncated = np.zeros(len(sentences), dtype=bool)
+        total = sum(len(d) for d in documents)
+        features = np.empty((total, self.backend.feature_dim), dtype=np.float32)
+        tags: list[np.ndarray | None] = [None] * total
+        offsets: list[list[tuple[int, int]]] = [[] for _ in range(total)]
+        truncated = np.zeros(total, dtype=bool)
         done = 0
         workers = max(1, self.backend.parallel_batches)
         pool = ThreadPoolExecutor(workers) if workers > 1 else None
         try:
-            for chunk_start in range(0, len(sentences), CHUNK_SENTENCES):
-                chunk = sentences[chunk_start:chunk_start + CHUNK_SENTENCES]
-                ids, flags = self.tokenizer.encode(chunk)
-                truncated[chunk_start:chunk_start + len(chunk)] = flags
-                order = np.argsort([len(x) for x in ids], kind="stable")
+            for first, group in self._groups(documents):
+                windows, where = self._windows(group, first, offsets, truncated)
+                order = np.argsort([len(w.ids) for w in windows], kind="stable")
                 batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
-                run = lambda idx: self._embed_batch([ids[i] for i in idx])  # noqa: E731
+                run = lambda idx: self.backend.encode_windows(  # noqa: E731
+                    *pad_windows([windows[i] for i in idx], self.tokenizer.pad_token_id))
                 results = pool.map(run, batches) if pool else map(run, batches)
-                for idx, vectors in zip(batches, results):  # in order, so progress only grows
-                    out[idx + chunk_start] = vectors
-                    done += len(idx)
+                for idx, (feats, logits) in zip(batches, results):  # in order, so progress only grows
+                    for b, w in enumerate(idx):
+                        for slot, row, (a, z) in where[w]:
+                            features[row] = feats[b, slot]
+                            if logits is not None:
+                                tags[row] = softmax(logits[b, a:z])
+                            done += 1
                     if progress is not None:
-                        progress(done, len(sentences))
+                        progress(done, total)
         finally:
             if pool is not None:  # on Ctrl-C: drop queued batches, wait only for running ones
                 pool.shutdown(wait=True, cancel_futures=True)
-        return out, truncated
+        return features, tags, offsets, truncated
 
-    def _embed_batch(self, seqs: list[list[int]]) -> np.ndarray:
-        return self.backend.embed_batch(*pad_batch(seqs, self.tokenizer.pad_token_id))
+    @staticmethod
+    def _groups(documents: list[list[str]]):
+        """``(index of the group's first sentence, documents)`` of about :data:`CHUNK_SENTENCES` sentences."""
+        group, size, first = [], 0, 0
+        for doc in documents:
+            if group and size + len(doc) > CHUNK_SENTENCES:
+                yield first, group
+                first, group, size = first + size, [], 0
+            group.append(doc)
+            size += len(doc)
+        if group:
+            yield first, group
+
+    def _windows(self, group: list[list[str]], first: int, offsets, truncated):
+        """The windows of a group of documents, and per window ``(slot, row, token span)`` of its core sentences."""
+        tok = self.tokenizer
+        windows, where, row = [], [], first
+        for doc in group:
+            pieces, doc_offsets, flags = tok.encode_pieces(doc)
+            offsets[row:row + len(doc)] = doc_offsets
+            truncated[row:row + len(doc)] = flags
+            for window in plan_windows([len(p) for p in pieces], self.window_tokens, self.core_tokens):
+                built = build_window(pieces, window, tok.cls_token_id, tok.sep_token_id,
+                                     alone=self.window_tokens <= 0)
+                windows.append(built)
+                where.append([(s - window.start, row + s, built.token_spans[s - window.start])
+                              for s in range(window.core_start, window.core_end)])
+            row += len(doc)
+        return windows, where
 
     def predict_documents(self, documents: list[list[str]], progress: ProgressFn | None = None) -> Probabilities:
-        """Calibrated probabilities for every sentence of ``documents`` (lists of sentences)."""
+        """Calibrated probabilities and source mentions for every sentence of ``documents`` (lists of sentences)."""
         documents = [d for d in documents if d]
-        flat = [s for doc in documents for s in doc]
         lengths = [len(d) for d in documents]
-        if not flat:
+        if not documents:
             return Probabilities({t: np.zeros((0, len(l))) for t, l in TASKS.items()}, [], [])
-        emb, truncated = self.embed(flat, progress)
-        logits = self.backend.classify(emb, lengths)
+        features, tags, offsets, truncated = self.encode(documents, progress)
+        logits = self.backend.classify(features, lengths)
         scores = {t: apply_temperature(logits[t], self.temperatures.get(t, 1.0)) for t in TASKS}
         for task, values in scores.items():  # damaged weights (NaN, inf) must not become "reliability": NaN
             if not np.isfinite(values).all():
@@ -145,6 +195,18 @@ class Predictor:
 
                 raise ModelLoadError(f"the model gave non-finite {task} scores: its weights are damaged "
                                      "(NaN or infinite values)")
+        flat = [s for doc in documents for s in doc]
+        mentions = [decode_tags(t, o, text) if t is not None else [] for t, o, text in zip(tags, offsets, flat)]
+        labels = [TASKS["attribution"][i] for i in scores["attribution"].argmax(1)]
         bounds = np.cumsum([0] + lengths)
+        source_of = [target for a, b in zip(bounds[:-1], bounds[1:])
+                     for target in resolve_source_of(labels[a:b], mentions[a:b])]
         per_doc = [int(truncated[a:b].sum()) for a, b in zip(bounds[:-1], bounds[1:])]
-        return Probabilities(scores, lengths, per_doc)
+        return Probabilities(scores, lengths, per_doc, mentions, source_of)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of ``(T, C)`` logits (float64 for stability)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from credscore.predictor import Probabilities
 from credscore.scoring import Profile
 from credscore.tasks import TASKS, label_scores
 from credscore.terminal_text import json_inert
@@ -54,6 +55,11 @@ class SentencePrediction:
     end: int | None
     tasks: dict[str, LabelPrediction] = field(default_factory=dict)
     paragraph: int = 0
+    #: Source mentions ``{"start", "end", "text", "type", "role", "confidence"}``: character offsets into the
+    #: article when the sentence has an article position (``start``), else into the sentence's text.
+    sources: list[dict] = field(default_factory=list)
+    #: 0-based index of the sentence whose source this one continues (a quote's second sentence), or ``None``.
+    source_of: int | None = None
 
     def __getattr__(self, name: str) -> LabelPrediction:
         tasks = self.__dict__.get("tasks") or {}
@@ -68,19 +74,31 @@ class SentencePrediction:
 
     def to_dict(self) -> dict:
         return {"index": self.index, "text": self.text, "start": self.start, "end": self.end,
-                "paragraph": self.paragraph, **{task: p.to_dict() for task, p in self.tasks.items()}}
+                "paragraph": self.paragraph, **{task: p.to_dict() for task, p in self.tasks.items()},
+                "sources": [dict(m) for m in self.sources], "source_of": self.source_of}
 
 
-def sentence_predictions(probabilities: dict[str, np.ndarray], texts: list[str],
+def sentence_predictions(probabilities: Probabilities, texts: list[str],
                          spans: list[tuple[int | None, int | None]] | None = None,
                          offset: int = 0, paragraphs: list[int] | None = None) -> list[SentencePrediction]:
-    """:class:`SentencePrediction` objects for rows ``offset..offset+len(texts)`` of ``probabilities``."""
+    """:class:`SentencePrediction` objects for rows ``offset..offset+len(texts)`` of ``probabilities``.
+
+    ``source_of`` indices there count within the document, as here.
+    """
     spans = spans or [(None, None)] * len(texts)
     paragraphs = paragraphs or [0] * len(texts)
-    return [SentencePrediction(i, text, start, end,
-                               {t: LabelPrediction.from_probabilities(t, probabilities[t][offset + i]) for t in TASKS},
-                               paragraph)
-            for i, (text, (start, end), paragraph) in enumerate(zip(texts, spans, paragraphs))]
+    scores = probabilities.scores
+    out = []
+    for i, (text, (start, end), paragraph) in enumerate(zip(texts, spans, paragraphs)):
+        row = offset + i
+        mentions = probabilities.mentions[row] if probabilities.mentions else []
+        shift = start or 0
+        sources = [dict(m, start=m["start"] + shift, end=m["end"] + shift) for m in mentions]
+        source_of = probabilities.source_of[row] if probabilities.source_of else None
+        out.append(SentencePrediction(i, text, start, end,
+                                      {t: LabelPrediction.from_probabilities(t, scores[t][row]) for t in TASKS},
+                                      paragraph, sources, source_of))
+    return out
 
 
 @dataclass

@@ -48,6 +48,8 @@ class SentenceTokenizer:
         self._tok.no_padding()
         self._tok.enable_truncation(max_length)
         self.pad_token_id = self._tok.token_to_id("[PAD]")
+        self.cls_token_id = self._tok.token_to_id("[CLS]")
+        self.sep_token_id = self._tok.token_to_id("[SEP]")
 
     def encode(self, sentences: list[str]) -> tuple[list[list[int]], list[bool]]:
         """Ids per sentence, and per sentence whether it was truncated.
@@ -60,6 +62,23 @@ class SentenceTokenizer:
         encodings = self._tok.encode_batch(clipped)
         return ([e.ids for e in encodings],
                 [bool(e.overflowing) or len(s) > budget for e, s in zip(encodings, sentences)])
+
+    def encode_pieces(self, sentences: list[str]) -> tuple[list[list[int]], list[list[tuple[int, int]]], list[bool]]:
+        """Per sentence: ids without ``[CLS]``/``[SEP]``, each id's character offsets in it, and truncation.
+
+        The pieces of one sentence are what a joint window (:mod:`credscore.windows`) puts between two ``[SEP]``.
+        """
+        budget = self.max_length * CHARS_PER_TOKEN
+        clipped = [s if len(s) <= budget else s[:budget] for s in sentences]
+        encodings = self._tok.encode_batch(clipped)
+        ids, offsets = zip(*(strip_specials(e.ids, e.offsets) for e in encodings)) if encodings else ((), ())
+        return (list(ids), [list(o) for o in offsets],
+                [bool(e.overflowing) or len(s) > budget for e, s in zip(encodings, sentences)])
+
+
+def strip_specials(ids: list[int], offsets: list[tuple[int, int]]) -> tuple[list[int], list[tuple[int, int]]]:
+    """An encoding's ids and character offsets without its leading ``[CLS]`` and final ``[SEP]``."""
+    return ids[1:-1], offsets[1:-1]
 
 
 def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:

@@ -95,9 +95,13 @@ def summary(report: dict) -> list[str]:
     """Lines comparing dev metrics per head before and after training."""
     lines = [f"dev before -> after training (best epoch {report['best_epoch']}):"]
     for task, after in report["dev_after"].items():
-        before = report["dev_before"][task]
+        before = (report["dev_before"] or {}).get(task)
         if not after["rows"]:
             lines.append(f"  {task:<12} no labelled dev rows")
+            continue
+        if before is None:
+            lines.append(f"  {task:<12} macro-F1 {after['macro_f1']:.3f}   accuracy {after['accuracy']:.3f}   "
+                         f"({after['rows']} rows)")
             continue
         lines.append(f"  {task:<12} macro-F1 {before['macro_f1']:.3f} -> {after['macro_f1']:.3f}   "
                      f"accuracy {before['accuracy']:.3f} -> {after['accuracy']:.3f}   ({after['rows']} rows)")

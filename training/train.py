@@ -34,9 +34,15 @@ from credscore.errors import InputError
 from credscore.model_dir import ModelDirectory
 from credscore.network import LOSSES, CredscoreNetwork, NetworkConfig, build_network
 from credscore.tasks import TASK_REGISTRY, TASKS
-from credscore.tokenization import SentenceTokenizer, pad_batch
+from credscore.mentions import IGNORE, encode_tags
+from credscore.tokenization import SentenceTokenizer
+from credscore.windows import build_window, pad_windows, plan_windows, training_windows
 from credscore.training.calibration import fit_temperatures
 from credscore.training.selection import macro_f1
+
+#: Key of the mention tag logits beside the task logits in a training forward pass.
+MENTION_OUTPUT = "mentions"
+
 
 @dataclass
 class TrainConfig:
@@ -51,10 +57,11 @@ class TrainConfig:
     # Runs shorter than this many steps get no warm-up: its first step has learning rate 0,
     # so a one-batch retrain would change nothing.
     min_warmup_steps: int = 100
-    max_batch_sentences: int = 32
+    max_batch_sentences: int = 64
     mapped_weight: float = 0.3  # loss weight of `mapped` rows (out-of-domain certainty sets)
     weak_weight: float = 0.5  # loss weight of `weak` rows
     class_weight_power: float = 0.5  # class weights = (1 / frequency) ** power, normalised
+    mention_weight: float = 1.0  # weight of the source-mention tagging loss beside the two sentence losses
     seed: int = 13
     threads: int = 2
     network: NetworkConfig = field(default_factory=NetworkConfig)
@@ -115,11 +122,40 @@ def restore_random_states(tensors: dict[str, torch.Tensor], data: dict) -> None:
 
 @dataclass
 class Batch:
+    """Windows ``(B, T)`` with pooling ``(B, S, T)``; the ``N`` labelled sentences gathered by ``(rows, slots)``."""
+
     input_ids: torch.Tensor
     attention_mask: torch.Tensor
+    pool: torch.Tensor
+    rows: torch.Tensor  # (N,) window of each labelled sentence
+    slots: torch.Tensor  # (N,) its position in that window
     doc_lengths: list[int]
     targets: dict[str, torch.Tensor]
     weights: torch.Tensor
+    tags: torch.Tensor  # (B, T) mention tag per token, IGNORE where unlabelled
+
+
+def document_has_mentions(rows: list[dict]) -> set[str]:
+    """Documents whose rows carry mention labels (any ``sources`` or ``source_of``): the others are not tagged."""
+    return {r["doc_id"] for r in rows if r.get("sources") or r.get("source_of") is not None}
+
+
+#: Tokens (windows x longest window) per encoder call in training.
+ENCODE_TOKENS = 2048
+
+
+def length_groups(lengths: list[int], budget: int) -> list[list[int]]:
+    """Indices of ``lengths`` in groups of similar length whose padded size stays within ``budget`` tokens."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    groups, current = [], []
+    for i in order:
+        if current and lengths[i] * (len(current) + 1) > budget:
+            groups.append(current)
+            current = []
+        current.append(i)
+    if current:
+        groups.append(current)
+    return groups
 
 
 def _chunks(doc: list[int], size: int) -> list[list[int]]:
@@ -153,9 +189,11 @@ def make_batches(dataset, max_sentences: int, shuffle: bool, rng: random.Random)
 class Trainer:
     """Fine-tunes a :class:`CredscoreNetwork`; see the module docstring."""
 
-    def __init__(self, config: TrainConfig, log=print):
+    def __init__(self, config: TrainConfig, log=print, measure_before: bool = True):
         self.config = config
         self.log = log
+        # False skips the dev pass before training (the before/after summary): experiments of many runs.
+        self.measure_before = measure_before
         self.tokenizer = SentenceTokenizer(config.encoder.entry.tokenizer_file(), config.network.max_length)
 
     # -- data -------------------------------------------------------------
@@ -167,15 +205,47 @@ class Trainer:
         annot = {(r["doc_id"], r["sent_index"]): r.get("annotator", "manual") for r in rows}
         weights = [weight_of.get(annot[(d, s)], 1.0) for d, s in zip(ds["doc_id"], ds["sent_index"])]
         ds = ds.add_column("weight", weights)
-        return ds.map(lambda b: {"input_ids": self.tokenizer.encode(b["text"])[0]}, batched=True, desc="tokenising")
+        tagged = document_has_mentions(rows)
+        spans = {(r["doc_id"], r["sent_index"]): r.get("sources") or [] for r in rows}
 
-    def _collate(self, ds, docs: list[list[int]]) -> Batch:
-        idx = [i for d in docs for i in d]
-        rows = ds.select(idx)
-        ids, mask = pad_batch(rows["input_ids"], self.tokenizer.pad_token_id)
+        def tokenise(batch):
+            pieces, offsets, _ = self.tokenizer.encode_pieces(batch["text"])
+            tags = [encode_tags(o, spans[(d, i)]) if d in tagged else [IGNORE] * len(o)
+                    for o, d, i in zip(offsets, batch["doc_id"], batch["sent_index"])]
+            return {"pieces": pieces, "tags": tags}
+
+        return ds.map(tokenise, batched=True, desc="tokenising")
+
+    def _collate(self, ds, docs: list[list[int]], rng: random.Random | None = None) -> Batch:
+        """Windows of each document piece of ``docs``: random training cuts with ``rng``, else the inference plan."""
+        tok, net = self.tokenizer, self.config.network
+        rows = ds.select([i for d in docs for i in d])
+        pieces, tags = rows["pieces"], rows["tags"]
+        inputs, window_tags, gather_rows, gather_slots, first = [], [], [], [], 0
+        for doc in docs:
+            lengths = [len(p) for p in pieces[first:first + len(doc)]]
+            plan = (training_windows(lengths, net.window_tokens, rng) if rng is not None
+                    else plan_windows(lengths, net.window_tokens, net.core_tokens))
+            for window in plan:
+                piece = build_window(pieces[first:first + len(doc)], window, tok.cls_token_id, tok.sep_token_id,
+                                     alone=net.reads_alone)
+                token_tags = [IGNORE] * len(piece.ids)
+                for s in range(window.core_start, window.core_end):
+                    a, b = piece.token_spans[s - window.start]
+                    token_tags[a:b] = tags[first + s]
+                    gather_rows.append(len(inputs))
+                    gather_slots.append(s - window.start)
+                inputs.append(piece)
+                window_tags.append(token_tags)
+            first += len(doc)
+        ids, mask, pool = pad_windows(inputs, tok.pad_token_id)
+        tag_targets = torch.full(ids.shape, IGNORE, dtype=torch.long)
+        for b, token_tags in enumerate(window_tags):
+            tag_targets[b, :len(token_tags)] = torch.tensor(token_tags, dtype=torch.long)
         return Batch(
-            torch.from_numpy(ids), torch.from_numpy(mask), [len(d) for d in docs],
-            {t: torch.tensor(rows[t]) for t in TASKS}, torch.tensor(rows["weight"], dtype=torch.float),
+            torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(pool),
+            torch.tensor(gather_rows), torch.tensor(gather_slots), [len(d) for d in docs],
+            {t: torch.tensor(rows[t]) for t in TASKS}, torch.tensor(rows["weight"], dtype=torch.float), tag_targets,
         )
 
     def _class_weights(self, ds) -> dict[str, torch.Tensor]:
@@ -196,7 +266,42 @@ class Trainer:
         for name, task in TASK_REGISTRY.items():
             total = total + LOSSES.get(task.loss)(logits[name], batch.targets[name], batch.weights,
                                                   class_weights[name])
+        tags = logits.get(MENTION_OUTPUT)
+        if tags is not None and (batch.tags != IGNORE).any():
+            total = total + self.config.mention_weight * torch.nn.functional.cross_entropy(
+                tags.flatten(0, 1), batch.tags.flatten(), ignore_index=IGNORE)
         return total
+
+    @staticmethod
+    def _forward(network: CredscoreNetwork, batch: Batch) -> dict[str, torch.Tensor]:
+        """Task logits of the batch's labelled sentences, and mention tag logits ``(B, T, 17)``.
+
+        Windows are encoded in groups of similar length (:func:`length_groups`),
+        each trimmed to its longest window: one padded tensor of short single
+        sentences beside long ones would spend most of its time on padding.
+        """
+        lengths = batch.attention_mask.sum(1)
+        features, tags = None, None
+        for group in length_groups(lengths.tolist(), ENCODE_TOKENS):
+            index = torch.tensor(group)
+            width = int(lengths[index].max())
+            rows = int((batch.pool[index, :, :width].sum(-1) > 0).sum(1).max())
+            feats, group_tags = network.encode_windows(batch.input_ids[index, :width],
+                                                       batch.attention_mask[index, :width],
+                                                       batch.pool[index, :rows, :width])
+            if features is None:
+                features = feats.new_zeros(batch.pool.shape[0], batch.pool.shape[1], feats.shape[-1])
+                if group_tags is not None:
+                    tags = group_tags.new_zeros(*batch.input_ids.shape, group_tags.shape[-1])
+            features = features.index_put((index,), torch.nn.functional.pad(
+                feats, (0, 0, 0, features.shape[1] - rows)))
+            if group_tags is not None:
+                tags = tags.index_put((index,), torch.nn.functional.pad(
+                    group_tags, (0, 0, 0, tags.shape[1] - width)))
+        logits = network.classify(features[batch.rows, batch.slots], batch.doc_lengths)
+        if tags is not None:
+            logits[MENTION_OUTPUT] = tags
+        return logits
 
     @torch.inference_mode()
     def evaluate_logits(self, network: CredscoreNetwork, ds) -> dict[str, torch.Tensor]:
@@ -205,9 +310,8 @@ class Trainer:
         batches = make_batches(ds, 10_000, shuffle=False, rng=random.Random(0))
         out = {t: [] for t in TASKS}
         for docs in batches:
-            for piece in [docs[i:i + 64] for i in range(0, len(docs), 64)]:
-                b = self._collate(ds, piece)
-                logits = network(b.input_ids, b.attention_mask, b.doc_lengths)
+            for piece in [docs[i:i + 8] for i in range(0, len(docs), 8)]:
+                logits = self._forward(network, self._collate(ds, piece))
                 for t in TASKS:
                     out[t].append(logits[t])
         return {t: torch.cat(v) for t, v in out.items()}
@@ -227,12 +331,17 @@ class Trainer:
 
     def dev_scores(self, network, ds) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
         logits = self.evaluate_logits(network, ds)
+        return self.dev_scores_from(logits, ds), logits
+
+    @staticmethod
+    def dev_scores_from(logits: dict[str, torch.Tensor], ds) -> dict[str, float]:
+        """Macro-F1 per task of ``logits`` against the labels of ``ds``."""
         scores = {}
         for task, labels in TASKS.items():
             y = np.array(ds[task])
             keep = y >= 0
             scores[task] = macro_f1(y[keep], logits[task].argmax(1).numpy()[keep], len(labels)) if keep.any() else 0.0
-        return scores, logits
+        return scores
 
     def fit(self, train_rows: list[dict], dev_rows: list[dict], output: Path,
             init_from: Path | None = None, resume: bool = False, meta: dict | None = None) -> dict:
@@ -256,7 +365,7 @@ class Trainer:
                 self.log(f"warning: training data has no {task} example of: {', '.join(missing)}")
         network = self._init_network(init_from)
         # Before any step: the parent's dev metrics (or a fresh network's), for the before/after summary.
-        before = self.metrics(self.evaluate_logits(network, dev_ds), dev_ds)
+        before = self.metrics(self.evaluate_logits(network, dev_ds), dev_ds) if self.measure_before else None
         class_weights = self._class_weights(train_ds)
         optimizer, scheduler, _ = self._optimizer(network, train_ds, rng)
         ckpt = Path(str(output) + ".checkpoint")
@@ -269,14 +378,14 @@ class Trainer:
         for epoch in range(start_epoch, cfg.epochs if patience_left > 0 else start_epoch):
             rng = random.Random(cfg.seed + epoch)
             loss = self._train_epoch(network, train_ds, optimizer, scheduler, class_weights, rng, epoch)
-            scores, _ = self.dev_scores(network, dev_ds)
+            scores, logits = self.dev_scores(network, dev_ds)
             mean = float(np.mean(list(scores.values())))
             history.append({"epoch": epoch + 1, "train_loss": loss, **{f"dev_macro_f1_{t}": s for t, s in scores.items()},
                             "dev_macro_f1_mean": mean})
             self.log(f"epoch {epoch + 1}: loss {loss:.4f}  dev macro-F1 "
                      + "  ".join(f"{t} {s:.3f}" for t, s in scores.items()))
             if best is None or mean > best["score"]:
-                best = {"score": mean, "epoch": epoch + 1, "state": self._trainable_state(network)}
+                best = {"score": mean, "epoch": epoch + 1, "state": self._trainable_state(network), "logits": logits}
                 patience_left = cfg.patience
             else:
                 patience_left -= 1
@@ -286,7 +395,10 @@ class Trainer:
                 self.log(f"early stop: no dev improvement for {cfg.patience} epochs")
                 break
         network.load_state_dict(best["state"], strict=False)
-        scores, logits = self.dev_scores(network, dev_ds)
+        if best.get("logits") is None:  # the best epoch came from a resumed checkpoint: score it again
+            scores, logits = self.dev_scores(network, dev_ds)
+        else:
+            scores, logits = self.dev_scores_from(best["logits"], dev_ds), best["logits"]
         keep = ModelDirectory(init_from).temperatures() if init_from is not None else {t: 1.0 for t in TASKS}
         temperatures, uncalibrated = fit_temperatures(logits, {t: torch.tensor(dev_ds[t]) for t in TASKS}, TASKS,
                                                       keep, self.log)
@@ -344,8 +456,8 @@ class Trainer:
         running, bar = None, tqdm(batches, desc=f"epoch {epoch + 1}/{self.config.epochs}", unit="batch",
                                    leave=False, dynamic_ncols=True)
         for docs in bar:
-            batch = self._collate(ds, docs)
-            logits = network(batch.input_ids, batch.attention_mask, batch.doc_lengths)
+            batch = self._collate(ds, docs, rng)
+            logits = self._forward(network, batch)
             loss = self._loss(logits, batch, class_weights)
             optimizer.zero_grad()
             loss.backward()

@@ -7,8 +7,8 @@ the model directory and the base package on first use (about 20 s on 2 cores,
 :mod:`credscore.backends.onnx_export`) and cached:
 
     $CREDSCORE_CACHE_DIR, else $XDG_CACHE_HOME/credscore, else ~/.cache/credscore
-        onnx-<precision>-<key>/encoder.onnx   token ids -> mean-pooled sentence vectors (N, H)
-        onnx-<precision>-<key>/heads.onnx     one document's vectors (n, H) -> logits per task
+        onnx-<precision>-<key>/encoder.onnx   windows' token ids + pooling -> sentence features (B, S, F), mention tags
+        onnx-<precision>-<key>/heads.onnx     one document's features (n, F) -> logits per task
         onnx-<precision>-<key>/manifest.json  versions, sha256 of both graphs, export check
 
 ``<key>`` hashes the model's config and weight files together with the
@@ -74,7 +74,7 @@ def _is_complete(target: Path) -> bool:
         manifest = json.loads((target / MANIFEST_FILE).read_text(encoding="utf-8"))
         if manifest.get("manifest_sha256") != manifest_digest(manifest):  # an edited manifest
             return False
-        if not isinstance(manifest.get("hidden_size"), int) or manifest["hidden_size"] <= 0:
+        if not isinstance(manifest.get("feature_dim"), int) or manifest["feature_dim"] <= 0:
             return False
         return all(stat.S_ISREG(os.stat(target / name).st_mode)
                    and sha256_file(target / name) == manifest["sha256"][name] for name in (ENCODER_FILE, HEADS_FILE))

@@ -47,15 +47,21 @@ PROBE_SENTENCES = [
 ]
 
 
-class PooledEncoder(torch.nn.Module):
-    """The encoder ending in mean pooling: ids and mask ``(B, T)`` -> sentence vectors ``(B, H)``."""
+class WindowEncoder(torch.nn.Module):
+    """The encoder of joint windows: ids, mask ``(B, T)`` and pooling ``(B, S, T)`` -> features ``(B, S, F)``
+    and, with a mention head, mention tag logits ``(B, T, 17)``: the whole per-window network."""
 
     def __init__(self, network: CredscoreNetwork):
         super().__init__()
         self.network = network
 
-    def forward(self, input_ids, attention_mask):
-        return self.network.embed(input_ids, attention_mask)
+    def forward(self, input_ids, attention_mask, pool):
+        features, tags = self.network.encode_windows(input_ids, attention_mask, pool)
+        return (features,) if tags is None else (features, tags)
+
+
+def encoder_outputs(network: CredscoreNetwork) -> list[str]:
+    return ["features"] + (["mention_tags"] if network.mention is not None else [])
 
 
 class DocumentHeads(torch.nn.Module):
@@ -111,7 +117,8 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
         _export_heads(network, target / HEADS_FILE)
         check["heads_max_abs_error"] = _check_heads(network, target / HEADS_FILE)
     manifest = {"model_dir": str(model_dir), "model_name": loaded.config.get("name"), "precision": precision,
-                "hidden_size": encoder_config.hidden_size, "tasks": list(TASKS),
+                "feature_dim": network.feature_dim, "reads_alone": network.config.reads_alone,
+                "encoder_outputs": encoder_outputs(network), "tasks": list(TASKS),
                 "versions": export_versions(), "export_check": check,
                 "sha256": {name: sha256_file(target / name) for name in (ENCODER_FILE, HEADS_FILE)}}
     manifest["manifest_sha256"] = manifest_digest(manifest)
@@ -119,26 +126,39 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
     return manifest
 
 
-def _probe_batch(network: CredscoreNetwork) -> tuple[torch.Tensor, torch.Tensor]:
-    """Real sentences, tokenised and padded into one batch (so the mask path is traced too)."""
-    from credscore.tokenization import SentenceTokenizer, pad_batch
+def _probe_batch(network: CredscoreNetwork) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Real sentences as windows of two documents of the network's own plan, padded into one batch
+    (so the mask and the padding sentences are traced too)."""
+    from credscore.tokenization import SentenceTokenizer
+    from credscore.windows import build_window, pad_windows, plan_windows
 
-    tokenizer = SentenceTokenizer(max_length=network.config.max_length)
-    ids, mask = pad_batch(tokenizer.encode(PROBE_SENTENCES)[0], tokenizer.pad_token_id)
-    return torch.from_numpy(ids), torch.from_numpy(mask)
+    config = network.config
+    tokenizer = SentenceTokenizer(max_length=config.max_length)
+    windows = []
+    for doc in (PROBE_SENTENCES, PROBE_SENTENCES[:2]):
+        pieces = tokenizer.encode_pieces(doc)[0]
+        for window in plan_windows([len(p) for p in pieces], config.window_tokens, config.core_tokens):
+            windows.append(build_window(pieces, window, tokenizer.cls_token_id, tokenizer.sep_token_id,
+                                        alone=config.reads_alone))
+    return tuple(torch.from_numpy(a) for a in pad_windows(windows, tokenizer.pad_token_id))
 
 
 def _export_encoder(network, path: Path) -> None:
-    ids, mask = _probe_batch(network)
+    ids, mask, pool = _probe_batch(network)
+    outputs = encoder_outputs(network)
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-            "embedding": {0: "batch"}}
+            "pool": {0: "batch", 1: "sentences", 2: "tokens"}, "features": {0: "batch", 1: "sentences"},
+            "mention_tags": {0: "batch", 1: "tokens"}}
     # The TorchScript exporter (dynamo=False): its graphs are the ones ORT's BERT fusion recognises.
-    torch.onnx.export(PooledEncoder(network).eval(), (ids, mask), str(path), input_names=["input_ids", "attention_mask"],
-                      output_names=["embedding"], dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+    torch.onnx.export(WindowEncoder(network).eval(), (ids, mask, pool), str(path),
+                      input_names=["input_ids", "attention_mask", "pool"], output_names=outputs,
+                      dynamic_axes={k: v for k, v in axes.items() if k in outputs or k in ("input_ids", "attention_mask",
+                                                                                          "pool")},
+                      opset_version=OPSET, dynamo=False)
 
 
 def _export_heads(network, path: Path) -> None:
-    emb = torch.randn(5, network.encoder.config.hidden_size)
+    emb = torch.randn(5, network.feature_dim)
     outputs = list(TASKS)
     axes = {"embedding": {0: "sentences"}, **{task: {0: "sentences"} for task in outputs}}
     torch.onnx.export(DocumentHeads(network).eval(), (emb,), str(path), input_names=["embedding"], output_names=outputs,
@@ -159,16 +179,21 @@ def _quantize(source: Path, target: Path) -> None:
 
     # DefaultTensorType: the fused ops come from the com.microsoft domain, where
     # ONNX shape inference cannot type their outputs; they are all float32.
+    # MatMulConstBOnly: only products with a weight matrix are quantised, never the pooling
+    # product of two activations (its scale would follow the window's content).
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT, "MatMulConstBOnly": True})
 
 
 def _check_encoder(network: CredscoreNetwork, path: Path, precision: str) -> float:
     """Compare an exported encoder with torch on :data:`PROBE_SENTENCES`; raise if it disagrees."""
-    ids, mask = _probe_batch(network)
+    ids, mask, pool = _probe_batch(network)
     with torch.inference_mode():
-        want = network.embed(ids, mask).float()
-    got = torch.from_numpy(make_session(path).run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})[0])
+        want = network.encode_windows(ids, mask, pool)[0].float()
+    got = torch.from_numpy(make_session(path).run(["features"], {"input_ids": ids.numpy(), "attention_mask": mask.numpy(),
+                                                                 "pool": pool.numpy()})[0])
+    real = pool.sum(-1) > 0  # padding sentences have zero features on both sides
+    want, got = want[real], got[real]
     if precision == "fp32":
         value = float((got - want).abs().max())
         ok = value <= MAX_FP32_ERROR
@@ -183,7 +208,7 @@ def _check_encoder(network: CredscoreNetwork, path: Path, precision: str) -> flo
 
 def _check_heads(network: CredscoreNetwork, path: Path) -> float:
     """Largest absolute logit difference between the exported heads and torch on random vectors."""
-    emb = torch.randn(7, network.encoder.config.hidden_size, generator=torch.Generator().manual_seed(0))
+    emb = torch.randn(7, network.feature_dim, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         want = network.classify_document(emb)
     got = make_session(path).run(list(TASKS), {"embedding": emb.numpy()})

@@ -18,7 +18,7 @@ from credscore.errors import ModelLoadError
 from credscore.model_dir import read_json
 
 #: Bump when the export recipe changes: old caches are then ignored.
-EXPORT_RECIPE = 1
+EXPORT_RECIPE = 2  # 2: joint windows (pooling matrix input), mention tag output
 OPSET = 17
 PRECISIONS = ("int8", "fp32")
 ENCODER_FILE, HEADS_FILE, MANIFEST_FILE = "encoder.onnx", "heads.onnx", "manifest.json"

@@ -38,23 +38,28 @@ class OnnxBackend:
         the matrices of a 16-sentence batch are too small to split well.
     """
 
-    batch_size = 8  # with one core per batch, small batches keep both cores busy on short articles
-
     def __init__(self, compiled: Path | str, threads: int | None = None):
         compiled = Path(compiled)
         manifest = read_manifest(compiled)
-        self.hidden_size = int(manifest["hidden_size"])
+        self.feature_dim = int(manifest["feature_dim"])
         self.name = f"onnxruntime-{manifest.get('precision', 'int8')}"
         self.parallel_batches = threads or available_cores()
+        # One joint window per pass: int8 activations are quantised with one scale per call, so a
+        # window's labels would change with what else is in its batch; a window of 384 tokens is big
+        # enough alone.  Single sentences (the first network) keep batches of 8 for speed.
+        self.batch_size = 8 if manifest.get("reads_alone") else 1
+        self.outputs = list(manifest.get("encoder_outputs", ["features"]))
         self.encoder = make_session(compiled / ENCODER_FILE)
         self.heads = make_session(compiled / HEADS_FILE)
 
-    def embed_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        """Sentence vectors ``(B, H)`` float32 from int64 ids and mask ``(B, T)``."""
-        return self.encoder.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})[0]
+    def encode_windows(self, input_ids: np.ndarray, attention_mask: np.ndarray,
+                       pool: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sentence features ``(B, S, F)`` and mention tag logits ``(B, T, 17)`` (or ``None``)."""
+        out = self.encoder.run(self.outputs, {"input_ids": input_ids, "attention_mask": attention_mask, "pool": pool})
+        return out[0], (out[1] if len(out) > 1 else None)
 
     def classify(self, emb: np.ndarray, doc_lengths: list[int]) -> dict[str, np.ndarray]:
-        """Logits per task ``(N, n_labels)`` from vectors ``(N, H)``, one graph call per document."""
+        """Logits per task ``(N, n_labels)`` from features ``(N, F)``, one graph call per document."""
         parts = {task: [] for task in TASKS}
         start = 0
         for length in doc_lengths:
