@@ -20,7 +20,6 @@ from credscore import __version__
 from credscore.backends import build_backend, configured_backend
 from credscore.errors import InputError
 from credscore.model_dir import ModelDirectory
-from credscore.network_config import NetworkConfig
 from credscore.predictor import Predictor, Probabilities, ProgressFn
 from credscore.results import ArticleScore, SentencePrediction, sentence_predictions
 from credscore.scoring import ScoringConfig, build_profile
@@ -70,9 +69,7 @@ class CredscoreModel:
         network_backend = build_backend(name, directory, config)
         max_length = int(config["network"].get("max_length", 128))
         tokenizer = SentenceTokenizer(directory.encoder_spec(config).entry.tokenizer_file(), max_length)
-        network = NetworkConfig.from_dict(config["network"])
-        predictor = Predictor(network_backend, tokenizer, directory.temperatures(), batch_size,
-                              network.window_tokens, network.core_tokens)
+        predictor = Predictor(network_backend, tokenizer, directory.temperatures(), batch_size)
         return cls(predictor, config, directory.path, name)
 
     @property

@@ -42,6 +42,9 @@ class Backend(Protocol):
 
     #: Width ``F`` of the sentence features the encoder returns.
     feature_dim: int
+    #: The network's window plan (:func:`credscore.windows.plan_windows`); 0 reads sentences alone.
+    window_tokens: int
+    core_tokens: int
     name: str
     #: Windows per encoder pass.
     batch_size: int
@@ -93,16 +96,15 @@ class Predictor:
         per-task temperature (calibration); 1.0 = raw softmax.
     batch_size:
         windows per encoder pass (``None``: the backend's ``batch_size``).
-    window_tokens, core_tokens:
-        the window plan of :func:`credscore.windows.plan_windows` (``window_tokens`` 0: sentences alone).
+
+    The window plan (:func:`credscore.windows.plan_windows`) is the network's own,
+    as the backend reports it (``window_tokens`` 0: sentences alone).
     """
 
     backend: Backend
     tokenizer: SentenceTokenizer
     temperatures: dict[str, float] = field(default_factory=dict)
     batch_size: int | None = None
-    window_tokens: int = 0
-    core_tokens: int = 0
 
     def __post_init__(self):
         if self.batch_size is None:
@@ -171,9 +173,10 @@ class Predictor:
             pieces, doc_offsets, flags = tok.encode_pieces(doc)
             offsets[row:row + len(doc)] = doc_offsets
             truncated[row:row + len(doc)] = flags
-            for window in plan_windows([len(p) for p in pieces], self.window_tokens, self.core_tokens):
+            plan = plan_windows([len(p) for p in pieces], self.backend.window_tokens, self.backend.core_tokens)
+            for window in plan:
                 built = build_window(pieces, window, tok.cls_token_id, tok.sep_token_id,
-                                     alone=self.window_tokens <= 0)
+                                     alone=self.backend.window_tokens <= 0)
                 windows.append(built)
                 where.append([(s - window.start, row + s, built.token_spans[s - window.start])
                               for s in range(window.core_start, window.core_end)])

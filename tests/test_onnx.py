@@ -117,16 +117,16 @@ def test_parallel_batches_give_the_same_vectors_in_order(tiny_model_dir, compile
 
     monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(compiled_cache))
     compiled = ensure_compiled(tiny_model_dir, ModelDirectory(tiny_model_dir).config())
-    sentences = [s for doc in _docs() for s in doc] * 3
+    docs = _docs() * 3
     tokenizer = SentenceTokenizer(max_length=48)
     one = Predictor(OnnxBackend(compiled, threads=1), tokenizer, batch_size=4)
     two = Predictor(OnnxBackend(compiled, threads=2), tokenizer, batch_size=4)
     assert two.backend.parallel_batches == 2
     calls = []
-    a, _ = one.embed(sentences)
-    b, _ = two.embed(sentences, progress=lambda done, total: calls.append(done))
+    a = one.encode(docs)[0]
+    b = two.encode(docs, progress=lambda done, total: calls.append(done))[0]
     np.testing.assert_allclose(a, b, atol=1e-6)
-    assert calls == sorted(calls) and calls[-1] == len(sentences)
+    assert calls == sorted(calls) and calls[-1] == sum(len(d) for d in docs)
 
 
 def test_cache_is_reused_and_a_damaged_cache_is_rebuilt(tiny_model_dir, cache, monkeypatch):

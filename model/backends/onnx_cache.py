@@ -74,7 +74,8 @@ def _is_complete(target: Path) -> bool:
         manifest = json.loads((target / MANIFEST_FILE).read_text(encoding="utf-8"))
         if manifest.get("manifest_sha256") != manifest_digest(manifest):  # an edited manifest
             return False
-        if not isinstance(manifest.get("feature_dim"), int) or manifest["feature_dim"] <= 0:
+        if not isinstance(manifest.get("feature_dim"), int) or manifest["feature_dim"] <= 0 \
+                or not all(isinstance(manifest.get(k), int) for k in ("window_tokens", "core_tokens")):
             return False
         return all(stat.S_ISREG(os.stat(target / name).st_mode)
                    and sha256_file(target / name) == manifest["sha256"][name] for name in (ENCODER_FILE, HEADS_FILE))

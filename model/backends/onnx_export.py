@@ -117,7 +117,8 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
         _export_heads(network, target / HEADS_FILE)
         check["heads_max_abs_error"] = _check_heads(network, target / HEADS_FILE)
     manifest = {"model_dir": str(model_dir), "model_name": loaded.config.get("name"), "precision": precision,
-                "feature_dim": network.feature_dim, "reads_alone": network.config.reads_alone,
+                "feature_dim": network.feature_dim, "window_tokens": network.config.window_tokens,
+                "core_tokens": network.config.core_tokens,
                 "encoder_outputs": encoder_outputs(network), "tasks": list(TASKS),
                 "versions": export_versions(), "export_check": check,
                 "sha256": {name: sha256_file(target / name) for name in (ENCODER_FILE, HEADS_FILE)}}

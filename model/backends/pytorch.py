@@ -17,6 +17,7 @@ class TorchBackend:
     def __init__(self, network: CredscoreNetwork):
         self.network = network.eval()
         self.feature_dim = network.feature_dim
+        self.window_tokens, self.core_tokens = network.config.window_tokens, network.config.core_tokens
         # Windows per pass: 16 single sentences (fastest of 8/16/32/64 on 2 cores), or 4 joint windows.
         self.batch_size = 16 if network.config.reads_alone else 4
 
