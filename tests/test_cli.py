@@ -101,6 +101,11 @@ def test_predict_keeps_fields_and_adds_predictions(tmp_path, tiny_model_dir):
     assert all(r["extra"] == "kept" and r["pred_attribution"] in r["attribution_scores"] for r in got)
     assert all(r["pred_model"] == {"name": "tiny-test", "version": "unversioned"} for r in got)
     assert [r["sent_index"] for r in got if r["doc_id"] == "doc2"] == [0, 1, 2, 3]
+    by_key = {(r["doc_id"], r["sent_index"]): r for r in got}
+    for r in got:  # source mentions: offsets into the row's own text; continuations by sent_index
+        assert all(r["text"][m["start"]:m["end"]] == m["text"] and m["role"] in ("source", "channel")
+                   for m in r["pred_sources"])
+        assert r["pred_source_of"] is None or (r["doc_id"], r["pred_source_of"]) in by_key
 
 
 def test_predict_reports_bad_line_number(tmp_path, tiny_model_dir):

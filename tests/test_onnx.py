@@ -225,3 +225,39 @@ def test_prepare_builds_the_cache_and_refuses_a_missing_model(tiny_model_dir, tm
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and missing.stderr.strip().count("\n") == 0
     assert "model directory not found" in missing.stderr
+
+
+@pytest.mark.parametrize("backend", ["onnx-int8", "torch"])
+def test_labels_do_not_depend_on_what_else_is_scored(tiny_model_dir, compiled_cache, monkeypatch, backend):
+    """An article scored alone and together with others gets identical labels and probabilities (1e-5).
+
+    int8 activations are quantised with one scale per graph call, so the fast path runs one window per call.
+    """
+    from credscore.api import load_model
+
+    monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(compiled_cache))
+    model = load_model(tiny_model_dir, backend=backend)
+    docs = _docs() + [[f"Officials said the count {i} was final." for i in range(40)]]
+    together = model.predict_documents(docs)
+    start = 0
+    for doc in docs:
+        alone = model.predict_documents([doc])
+        for task in TASKS:
+            part = together.scores[task][start:start + len(doc)]
+            np.testing.assert_allclose(alone.scores[task], part, atol=1e-5, rtol=0)
+            assert (alone.scores[task].argmax(1) == part.argmax(1)).all()
+        assert alone.mentions == together.mentions[start:start + len(doc)]
+        start += len(doc)
+
+
+def test_fp32_graphs_reproduce_mention_tags(tiny_model_dir, monkeypatch, tmp_path):
+    """The exported window graph carries the mention head: same mentions as the torch network."""
+    from credscore.api import load_model
+
+    monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(tmp_path / "cache"))
+    docs = _docs()
+    torch_probs = load_model(tiny_model_dir, backend="torch").predict_documents(docs)
+    onnx_probs = load_model(tiny_model_dir, backend="onnx-fp32").predict_documents(docs)
+    assert [[(m["start"], m["end"], m["type"]) for m in s] for s in onnx_probs.mentions] == \
+        [[(m["start"], m["end"], m["type"]) for m in s] for s in torch_probs.mentions]
+    assert onnx_probs.source_of == torch_probs.source_of
