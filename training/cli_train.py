@@ -110,7 +110,7 @@ def summary(report: dict) -> list[str]:
 
 def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from: str | None = None,
                  resume: bool = False, epochs: int | None = None, lr: float | None = None, seed: int | None = None,
-                 context: str | None = None, no_context: bool = False, no_mapped: bool = False, console=None,
+                 context: str | None = None, window_tokens: int | None = None, no_context: bool = False, no_mapped: bool = False, console=None,
                  name: str | None = None, version: str | None = None, command: str | None = None) -> dict:
     """Validate ``data`` (and ``dev``, or hold a dev split out), train, write ``output``; returns the training report.
 
@@ -125,12 +125,20 @@ def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from:
         log(f"note: {output} holds a model; it will be replaced (atomically) when training ends")
     init_path, parent = _parent(init_from)
     config = TrainConfig.adapting() if init_path is not None else TrainConfig()
-    for key, value in {"epochs": epochs, "seed": seed, "lr": lr, "lora_lr": lr}.items():
+    if lr is not None:  # the heads keep the preset's ratio to the adapters' rate
+        config.lr, config.lora_lr = lr * config.lr / config.lora_lr, lr
+    for key, value in {"epochs": epochs, "seed": seed}.items():
         if value is not None:
             setattr(config, key, value)
     if context is not None:
         config.network.context = context
         config.network.__post_init__()
+    if window_tokens is not None:
+        if window_tokens < 0 or 0 < window_tokens < 2 * config.network.max_length or window_tokens > 512:
+            raise InputError(f"--window-tokens must be 0 or between {2 * config.network.max_length} and 512 "
+                             f"(the encoder's positions), got {window_tokens}")
+        config.network.window_tokens = window_tokens
+        config.network.core_tokens = min(config.network.core_tokens, window_tokens * 2 // 3)
     mention_notes: list[str] = []
     options = dict(warn=mention_notes.append, context=not no_context)
     train_files = [f for f in expand_paths(data) if dev is None or not _same_file(f, dev)]

@@ -9,21 +9,24 @@ from credscore.encoders import EncoderSpec
 _TEMPLATE = """\
 # {{ meta.get('name', 'credscore model') }} {{ meta.get('version', '') }}
 
-Sentence-level **attribution type** and **hedging level** classifier for news
-text (credscore). Two heads on one MiniLM encoder; labels follow the
-credscore annotation guide.
+Sentence-level **attribution type** and **hedging level** classifier and
+**source-mention** tagger for news text (credscore). Two sentence heads and
+a token-level mention head on one MiniLM encoder; labels follow the credscore
+annotation guide.
 
 ## Model
 - Base encoder: {{ enc_desc }}
-- Fine-tuning: LoRA r={{ net.lora_r }}, alpha={{ net.lora_alpha }} on `{{ net.lora_targets | join('`, `') }}`; heads {{ net.head_hidden }} hidden units
-- Context: `{{ net.context }}` (see `model/network.py`); max {{ net.max_length }} tokens per sentence
+- Fine-tuning: LoRA r={{ net.lora_r }}, alpha={{ net.lora_alpha }} on `{{ net.lora_targets | join('`, `') }}` of {% if net.lora_layers is none %}every layer{% else %}layers {{ net.lora_layers | join(', ') }}{% endif %}; heads {{ net.head_hidden }} hidden units
+- Input: {% if net.get('window_tokens', 0) > 0 %}joint windows of consecutive sentences, at most {{ net.window_tokens }} tokens, each sentence labelled from the window where it has the most context (cores of at most {{ net.core_tokens }} tokens; `model/windows.py`){% else %}each sentence alone{% endif %}; max {{ net.max_length }} tokens per sentence
+- Source mentions: {% if net.get('mention_head') %}BIO tags over 4 types x 2 roles on every token{% if net.get('mention_pool') %}; the sentence heads also read the sentence's tokens weighted by the probability that they belong to a mention{% endif %}{% else %}none (no mention head){% endif %}
+- Sentence-level layer over the document: `{{ net.context }}` (see `model/network.py`)
 - Calibration: temperature scaling on dev: {% for t, v in tr.temperatures.items() %}{{ t }} T={{ '%.3f' % v }}{% if tr.get('uncalibrated', {}).get(t) %} (not fitted: {{ tr.uncalibrated[t] }}; kept){% endif %}{% if not loop.last %}, {% endif %}{% endfor %}
 
 ## Training
 - Data: {{ meta.get('data_description', 'see training report') }}
 - Rows: {{ tr.train_rows }} train, {{ tr.dev_rows }} dev
 - Seed {{ cfg.seed }}, {{ cfg.epochs }} max epochs (best epoch {{ tr.best_epoch }}), lr {{ cfg.lr }} (heads) / {{ cfg.lora_lr }} (LoRA), batches of at most {{ cfg.max_batch_sentences }} sentences
-- Loss weights: manual 1.0, weak {{ cfg.weak_weight }}, mapped {{ cfg.mapped_weight }}; class weights (1/frequency)^{{ cfg.class_weight_power }}
+- Loss weights: manual 1.0, weak {{ cfg.weak_weight }}, mapped {{ cfg.mapped_weight }}; class weights (1/frequency)^{{ cfg.class_weight_power }}; mention tagging loss x{{ cfg.get('mention_weight', 0) }}
 - Training time: {{ tr.train_seconds }} s on {{ cfg.threads }} CPU threads
 
 | epoch | train loss | dev macro-F1 attribution | dev macro-F1 hedging |
@@ -60,11 +63,13 @@ sentence, as an aid to readers, editors and researchers. Not a fact checker:
 it says how a claim is sourced and hedged, not whether it is true.
 
 ## Limitations
-- Trained on English news (Wikinews via GUM, 2016 US political news incl. fake
-  and satire sites); other genres, languages and eras are out of domain.
+- Trained on English news (Wikinews via GUM and 2019-2020, 2016 US political
+  news incl. fake and satire sites, OneStopEnglish's Guardian rewrites); other
+  genres, languages and eras are out of domain.
 - Labels were made by annotators following the guide; hard cases
   (docs/annotation-notes.md) are where the model errs most.
-- Hedging head partly trained on science certainty ratings (mapped rows).
+- Continuations (`source_of`) are linked by a rule over the predicted
+  mentions (nearest earlier sentence naming a source of the same type), not learned.
 """
 
 
