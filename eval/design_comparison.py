@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from credscore.atomic import atomic_output
@@ -39,8 +42,8 @@ DEV = [Path("seeds/dev.jsonl"), Path("seeds/onestopenglish/dev.jsonl")]
 
 DESIGNS: dict[str, dict] = {
     "sentence+bigru": {"window_tokens": 0, "context": "bigru"},
-    "window": {"window_tokens": 384, "core_tokens": 256, "context": "none"},
-    "window+bigru": {"window_tokens": 384, "core_tokens": 256, "context": "bigru"},
+    "window": {"window_tokens": 256, "core_tokens": 160, "context": "none"},
+    "window+bigru": {"window_tokens": 256, "core_tokens": 160, "context": "bigru"},
 }
 
 
@@ -80,8 +83,9 @@ def train_one(design: str, seed: int, epochs: int, fraction: float, output: Path
 def summarise(runs: list[dict]) -> dict:
     """Per design: mean and sample standard deviation of dev macro-F1 per task over its seeds."""
     def key(run: dict) -> str:
+        kept = {k: v for k, v in (run.get("overrides") or {}).items() if k != "train"}
         extra = [f"fraction {run['fraction']:g}" if run["fraction"] < 1 else "", f"{run['epochs']} epochs",
-                 json.dumps(run["overrides"], sort_keys=True) if run.get("overrides") else ""]
+                 json.dumps(kept, sort_keys=True) if kept else ""]
         return " ".join([run["design"], *filter(None, extra)])
 
     out = {}
@@ -103,6 +107,7 @@ def main() -> None:
     parser.add_argument("--runs-dir", type=Path, default=Path("runs/design"))
     parser.add_argument("--overrides", default="{}", help='JSON: {"network": {...}, "train": {...}}')
     parser.add_argument("--output", type=Path, default=Path("eval/reports/design-comparison.json"))
+    parser.add_argument("--jobs", type=int, default=1, help="runs side by side (threads split between them)")
     parser.add_argument("--one", nargs=2, metavar=("DESIGN", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     overrides = json.loads(args.overrides)
@@ -112,22 +117,37 @@ def main() -> None:
                            args.runs_dir / f"{design}-seed{seed}-f{args.fraction:g}", overrides)
         print(json.dumps(result))
         return
-    runs = []
     previous = json.loads(args.output.read_text()) if args.output.exists() else {"runs": []}
-    for seed in args.seeds:  # seeds outermost: a slow spell of the machine hits every design alike
-        for design in args.designs:
-            cmd = [sys.executable, "-m", "credscore.eval.design_comparison", "--one", design, str(seed),
-                   "--epochs", str(args.epochs), "--fraction", str(args.fraction),
-                   "--runs-dir", str(args.runs_dir), "--overrides", args.overrides]
-            done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
+    # Seeds outermost: a slow spell of the machine hits every design alike.  With --jobs N, N runs go
+    # side by side with cores/N threads each (on 2 cores, two 1-thread runs train more per second than one
+    # 2-thread run); every run then records the threads it had.
+    plan = [(design, seed) for seed in args.seeds for design in args.designs]
+    if args.jobs > 1:
+        overrides.setdefault("train", {})["threads"] = max(1, (os.cpu_count() or 2) // args.jobs)
+    lock, runs = threading.Lock(), []
+
+    def one(item: tuple[str, int]) -> None:
+        design, seed = item
+        cmd = [sys.executable, "-m", "credscore.eval.design_comparison", "--one", design, str(seed),
+               "--epochs", str(args.epochs), "--fraction", str(args.fraction),
+               "--runs-dir", str(args.runs_dir), "--overrides", json.dumps(overrides)]
+        done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
+        with lock:
             runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(json.dumps(runs[-1]["dev_macro_f1"]), design, seed, file=sys.stderr, flush=True)
-            keep = [r for r in previous["runs"] if (r["design"], r["seed"], r["fraction"], r["epochs"],
-                                                    r.get("overrides")) not in
-                    {(x["design"], x["seed"], x["fraction"], x["epochs"], x.get("overrides")) for x in runs}]
+            keep = [r for r in previous["runs"] if _key(r) not in {_key(x) for x in runs}]
             result = {"runs": keep + runs, "summary": summarise(keep + runs)}
             with atomic_output(args.output) as fh:  # after every run: an interrupted comparison keeps its runs
                 json.dump(result, fh, indent=2)
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(one, plan))
+
+
+def _key(run: dict) -> tuple:
+    """What makes two runs the same experiment (a later run replaces an earlier one in the report)."""
+    overrides = {k: v for k, v in (run.get("overrides") or {}).items() if k != "train"} or None
+    return run["design"], run["seed"], run["fraction"], run["epochs"], json.dumps(overrides, sort_keys=True)
 
 
 if __name__ == "__main__":

@@ -3,16 +3,18 @@
 Steps (each measured in this one run, numbers written to eval/reports/):
 1. copy the model directory to model/weights (atomically; skipped when no
    directory is given: the installed model is re-measured);
-2. side-by-side comparison on seeds/test.jsonl and on seeds/dev.jsonl
-   (baselines, transformer fp32 in PyTorch, transformer int8 in ONNX Runtime),
-   and how often the two transformer paths give the same labels;
-3. decide the default inference path: int8 when its test macro-F1 (mean of
-   both heads) is within 1 point of fp32 (or above it);
+2. side-by-side comparison on corpus v2's test and dev splits (the seeds
+   files with their OneStopEnglish rows; baselines, transformer fp32 in
+   PyTorch, transformer int8 in ONNX Runtime), and how often the two
+   transformer paths give the same labels;
+3. decide the default inference path: int8 when its macro-F1 (mean of both
+   heads) is within 1 point of fp32 (or above it) on test and on dev, on this machine;
 4. expected calibration error before (T=1) and after temperature scaling;
 5. document-level bootstrap 95 % intervals of the test macro-F1;
-6. write the evaluation into config.json and MODEL_CARD.md.
+6. source-mention accuracy on test on both paths (:mod:`credscore.eval.mentions`);
+7. write the evaluation into config.json and MODEL_CARD.md.
 
-    python -m credscore.eval.finalize runs/final7_seed13   # install and measure
+    python -m credscore.eval.finalize runs/v2_seed13       # install and measure
     python -m credscore.eval.finalize                      # re-measure the installed model
 """
 
@@ -26,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from credscore.eval.metrics import expected_calibration_error, macro_f1
-from credscore.eval.report import Comparison, comparison_table, compare, gold_indices, predict_rows
+from credscore.eval.bench import machine
+from credscore.eval.report import SPLITS, Comparison, comparison_table, compare, gold_indices, predict_rows
 from credscore.atomic import atomic_directory, atomic_output
 from credscore.tasks import TASKS
 from credscore.model_dir import DEFAULT_MODEL_DIR, ModelDirectory
@@ -40,16 +43,16 @@ def install(src: Path, dst: Path = DEFAULT_MODEL_DIR) -> None:
         shutil.copytree(src, tmp, dirs_exist_ok=True)
 
 
-def calibration_report(model_dir: Path, data: Path) -> dict:
+def calibration_report(model_dir: Path, data: list[Path]) -> dict:
     """ECE per head with the fitted temperatures and with T = 1 (uncalibrated)."""
     from credscore.api import load_model
 
-    rows = load_rows([data])
+    rows = load_rows(data)
     model = load_model(model_dir, backend="torch")
-    fitted = dict(credscore.predictor.temperatures)
+    fitted = dict(model.predictor.temperatures)
     out = {}
     for label, temps in (("after", fitted), ("before", {t: 1.0 for t in TASKS})):
-        credscore.predictor.temperatures = temps
+        model.predictor.temperatures = temps
         ordered, scores = predict_rows(model, rows)
         out[label] = {t: expected_calibration_error(scores[t][gold_indices(ordered, t) >= 0],
                                                     gold_indices(ordered, t)[gold_indices(ordered, t) >= 0])
@@ -84,6 +87,9 @@ def label_agreement(comparison: Comparison) -> dict:
 
 
 def main() -> None:
+    from credscore.api import load_model
+    from credscore.eval.mentions import evaluate as evaluate_mentions
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, nargs="?", default=None,
                         help="trained model directory to install (default: re-measure the installed model)")
@@ -91,43 +97,58 @@ def main() -> None:
     args = parser.parse_args()
     if args.model is not None:
         install(args.model)
-    compared = {split: compare(Path("seeds/train.jsonl"), Path(f"seeds/{split}.jsonl"), DEFAULT_MODEL_DIR,
-                               args.reports / split) for split in ("dev", "test")}
+    compared = {split: compare(list(SPLITS["train"]), list(SPLITS[split]), DEFAULT_MODEL_DIR, args.reports / split)
+                for split in ("dev", "test")}
     test, dev = compared["test"].summary, compared["dev"].summary
     mean = lambda res: np.mean([res[t]["macro_f1"] for t in TASKS])
     gap = mean(test["transformer_fp32"]) - mean(test["transformer_fast"])
     gap_dev = mean(dev["transformer_fp32"]) - mean(dev["transformer_fast"])
     agreement = {split: label_agreement(comparison) for split, comparison in compared.items()}
-    fast = bool(gap <= 0.01)
-    calib = calibration_report(DEFAULT_MODEL_DIR, Path("seeds/dev.jsonl"))
-    calib_test = calibration_report(DEFAULT_MODEL_DIR, Path("seeds/test.jsonl"))
+    # int8 is the default only when it is within 1 point of fp32 on both splits, measured on this machine.
+    fast = bool(gap <= 0.01 and gap_dev <= 0.01)
+    backend = "onnx-int8" if fast else "torch"
+    calib = calibration_report(DEFAULT_MODEL_DIR, list(SPLITS["dev"]))
+    calib_test = calibration_report(DEFAULT_MODEL_DIR, list(SPLITS["test"]))
     ci = bootstrap_macro_f1(*compared["test"].predictions["transformer_fast" if fast else "transformer_fp32"])
-    summary = {"fast_path_default": fast, "fp32_minus_int8_mean_macro_f1_test": gap,
+    test_rows = load_rows(list(SPLITS["test"]))
+    mentions = {name: evaluate_mentions(load_model(DEFAULT_MODEL_DIR, backend=b), test_rows)
+                for name, b in (("fp32", "torch"), ("int8", "onnx-int8"))}
+    summary = {"machine": machine(), "fast_path_default": fast, "fp32_minus_int8_mean_macro_f1_test": gap,
                "fp32_minus_int8_mean_macro_f1_dev": gap_dev, "label_agreement_int8_vs_fp32": agreement,
-               "calibration_dev": calib, "calibration_test": calib_test, "test_macro_f1_95ci_default_path": ci}
+               "calibration_dev": calib, "calibration_test": calib_test, "test_macro_f1_95ci_default_path": ci,
+               "test_mentions": mentions}
     with atomic_output(args.reports / "finalize.json") as fh:
         json.dump(summary, fh, indent=2)
+    m = mentions["int8" if fast else "fp32"]
+    test_desc = " + ".join(f"`{p}`" for p in SPLITS["test"])
     evaluation = "\n".join([
-        "Test split (`seeds/test.jsonl`, 22 documents, 650 sentences), measured by `python -m credscore.eval.finalize`:", "",
-        comparison_table(test, Path("seeds/test.jsonl")), "",
+        f"Test split ({test_desc}: {len({r['doc_id'] for r in test_rows})} documents, {len(test_rows)} sentences), "
+        "measured by `python -m credscore.eval.finalize` on "
+        f"{summary['machine']['cpu']} ({', '.join(summary['machine']['cpu_flags'])}):", "",
+        comparison_table(test, list(SPLITS["test"])), "",
         "`transformer_fp32` is the PyTorch network; `transformer_fast` the same weights in ONNX Runtime "
         "(fused attention, int8 weights). Same label on both paths: "
         + "; ".join(f"{split} attribution {a['attribution']:.1%}, hedging {a['hedging']:.1%}"
                     for split, a in agreement.items()) + ".", "",
         f"Document-bootstrap 95 % interval of test macro-F1 ({'int8' if fast else 'fp32'} path): "
         + ", ".join(f"{t} [{lo:.3f}, {hi:.3f}]" for t, (lo, hi) in ci.items()), "",
-        "Dev split (584 sentences):", "", comparison_table(dev, Path("seeds/dev.jsonl")), "",
+        f"Source mentions on the test split ({'int8' if fast else 'fp32'} path, `python -m credscore.eval.mentions`): "
+        f"exact-span F1 {m['all']['exact']['f1']:.3f}, overlap F1 {m['all']['overlap']['f1']:.3f}, "
+        f"type accuracy of matched mentions {m['all']['type_accuracy_of_matched'] or 0:.3f}; "
+        f"continuation links (`source_of`) F1 {m['source_of']['f1']:.3f}.", "",
+        "Dev split:", "", comparison_table(dev, list(SPLITS["dev"])), "",
         "Expected calibration error (10 bins), before -> after temperature scaling: "
         + "; ".join(f"{t}: dev {calib['before'][t]:.3f} -> {calib['after'][t]:.3f}, "
                     f"test {calib_test['before'][t]:.3f} -> {calib_test['after'][t]:.3f}" for t in TASKS),
     ])
-    note = (f"int8 minus fp32 mean macro-F1: test {-gap:+.4f}, dev {-gap_dev:+.4f} "
-            "(default int8 when the test difference is within 1 point).")
-    update_model_card(DEFAULT_MODEL_DIR, evaluation, {"backend": "onnx-int8" if fast else "torch", "note": note})
+    note = (f"int8 minus fp32 mean macro-F1: test {-gap:+.4f}, dev {-gap_dev:+.4f} on this machine's CPU "
+            "(default int8 when both are within 1 point).")
+    update_model_card(DEFAULT_MODEL_DIR, evaluation, {"backend": backend, "note": note})
     default = test["transformer_fast" if fast else "transformer_fp32"]
     ModelDirectory(DEFAULT_MODEL_DIR).update_config({"accuracy": {  # shown in every output's "model" and the report
-        "test_set": "seeds/test.jsonl", "backend": "onnx-int8" if fast else "torch",
+        "test_set": " + ".join(str(p) for p in SPLITS["test"]), "backend": backend,
         **{f"{t}_macro_f1": round(float(default[t]["macro_f1"]), 3) for t in TASKS},
+        "mention_overlap_f1": m["all"]["overlap"]["f1"],
         "measured_by": "python -m credscore.eval.finalize"}})
     print(json.dumps(summary, indent=2))
 

@@ -28,6 +28,11 @@ from credscore.data_format import group_documents
 from credscore.training.data import load_rows
 
 
+#: Corpus v2's splits: the seeds files and the OneStopEnglish rows kept in files of their own (CC BY-SA).
+SPLITS: dict[str, tuple[Path, ...]] = {split: (Path(f"seeds/{split}.jsonl"), Path(f"seeds/onestopenglish/{split}.jsonl"))
+                                       for split in ("train", "dev", "test")}
+
+
 def gold_indices(rows_in_order: list[dict], task: str) -> np.ndarray:
     """Label index per row (``-1`` where the row has no label for ``task``)."""
     labels = TASKS[task]
@@ -180,13 +185,14 @@ class Comparison:
     predictions: dict[str, tuple[list[dict], dict[str, np.ndarray]]]
 
 
-def compare(train: Path, test: Path, model_dir: Path | None, output: Path, seed: int = 0) -> Comparison:
-    """Baselines and transformer side by side on ``test``; writes comparison.json/.md under ``output``."""
+def compare(train: Path | list[Path], test: Path | list[Path], model_dir: Path | None, output: Path,
+            seed: int = 0) -> Comparison:
+    """Baselines and transformer side by side on ``test`` (files); writes comparison.json/.md under ``output``."""
     from credscore.eval.baselines import BASELINES
     from credscore.api import load_model
 
-    train_rows = [r for r in load_rows([train]) if r.get("annotator") == "manual"]
-    test_rows = load_rows([test])
+    train_rows = [r for r in load_rows(_paths(train)) if r.get("annotator") == "manual"]
+    test_rows = load_rows(_paths(test))
     predictions = {}
     for name, cls in BASELINES.items():
         baseline = cls(random_state=seed) if name == "tfidf_lr" else cls()
@@ -205,8 +211,12 @@ def compare(train: Path, test: Path, model_dir: Path | None, output: Path, seed:
     return Comparison(summary, predictions)
 
 
-def comparison_table(summary: dict, test: Path) -> str:
-    lines = [f"Test set: `{test}`", "",
+def _paths(value: Path | list[Path]) -> list[Path]:
+    return [value] if isinstance(value, (str, Path)) else list(value)
+
+
+def comparison_table(summary: dict, test: Path | list[Path]) -> str:
+    lines = [f"Test set: {' + '.join(f'`{p}`' for p in _paths(test))}", "",
              "| system | attribution macro-F1 | attribution acc. | hedging macro-F1 | hedging acc. | ECE att. / hed. |",
              "|---|---|---|---|---|---|"]
     for name, res in summary.items():
@@ -226,8 +236,8 @@ def comparison_table(summary: dict, test: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="side-by-side evaluation of baselines and the transformer")
-    parser.add_argument("--train", type=Path, default=Path("seeds/train.jsonl"))
-    parser.add_argument("--test", type=Path, default=Path("seeds/test.jsonl"))
+    parser.add_argument("--train", type=Path, nargs="+", default=list(SPLITS["train"]))
+    parser.add_argument("--test", type=Path, nargs="+", default=list(SPLITS["test"]))
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=Path("eval/reports/test"))
     parser.add_argument("--external-output", type=Path, default=Path("eval/reports"))

@@ -202,9 +202,9 @@ def train(
                                                show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="Model directory to write (atomically).",
                                          show_default=False)],
-    dev: Annotated[Optional[Path], typer.Option("--dev", metavar="FILE", help=(
-        "Dev file (model selection and calibration); absent: about 10% of the documents are held out, seeded."),
-        show_default=False)] = None,
+    dev: Annotated[Optional[list[Path]], typer.Option("--dev", metavar="FILE", help=(
+        "Dev file (model selection and calibration; repeat for several); absent: about 10% of the documents "
+        "are held out, seeded."), show_default=False)] = None,
     init_from: Annotated[Optional[str], typer.Option("--init-from", metavar="MODEL", help="'default' or a model directory to continue from.",
                                                      show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,

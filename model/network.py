@@ -214,6 +214,9 @@ def build_network(config: NetworkConfig, spec, seed: int = 0, base_state: dict |
     base = build_base_encoder(spec, seed)
     if base_state is not None:
         base.load_state_dict(base_state)
+    for module in base.modules():  # attention dropout is read from each attention module at run time
+        if type(module).__name__.endswith("SelfAttention") and isinstance(getattr(module, "dropout", None), nn.Dropout):
+            module.dropout.p = config.attention_dropout
     encoder = add_lora(base, config, spec)
     torch.manual_seed(seed)
     return CredscoreNetwork(encoder, config)

@@ -75,11 +75,11 @@ def _parent(init_from: str | None) -> tuple[Path | None, dict | None]:
     return path, {"model": init_from, "name": config.get("name", path.name), "version": config.get("version")}
 
 
-def provenance(data: list[Path], dev: Path | None, dev_note: str | None, parent: dict | None,
+def provenance(data: list[Path], dev: list[Path] | None, dev_note: str | None, parent: dict | None,
                config: TrainConfig, command: str | None) -> dict:
     """What made the model: parent, hashes of the data files, dev split, command line, credscore version, time."""
     return {"parent": parent, "training_files": _files(data),
-            "dev": {"files": _files([dev])} if dev is not None else {"held_out": dev_note},
+            "dev": {"files": _files(dev)} if dev else {"held_out": dev_note},
             "command": command, "credscore": __version__, "seed": config.seed,
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
@@ -108,7 +108,7 @@ def summary(report: dict) -> list[str]:
     return lines
 
 
-def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from: str | None = None,
+def run_training(data: list[Path], dev: Path | list[Path] | None, output: Path, *, init_from: str | None = None,
                  resume: bool = False, epochs: int | None = None, lr: float | None = None, seed: int | None = None,
                  context: str | None = None, window_tokens: int | None = None, no_context: bool = False, no_mapped: bool = False, console=None,
                  name: str | None = None, version: str | None = None, command: str | None = None) -> dict:
@@ -141,9 +141,10 @@ def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from:
         config.network.core_tokens = min(config.network.core_tokens, window_tokens * 2 // 3)
     mention_notes: list[str] = []
     options = dict(warn=mention_notes.append, context=not no_context)
-    train_files = [f for f in expand_paths(data) if dev is None or not _same_file(f, dev)]
+    dev = [dev] if isinstance(dev, (str, Path)) else (list(dev) if dev else None)
+    train_files = [f for f in expand_paths(data) if not dev or not any(_same_file(f, d) for d in dev)]
     if len(train_files) < len(expand_paths(data)):
-        log(f"note: {dev} is the --dev file; it is left out of the training files")
+        log(f"note: {', '.join(map(str, dev))}: --dev files are left out of the training files")
     if not train_files:
         raise InputError("the training set is empty (the only training file is the --dev file)")
     train_rows = _labelled_rows(train_files, "training", options)
@@ -152,8 +153,8 @@ def run_training(data: list[Path], dev: Path | None, output: Path, *, init_from:
     if not train_rows:
         raise InputError("the training set is empty")
     dev_note = None
-    if dev is not None:
-        dev_rows = _labelled_rows([dev], "dev", options)
+    if dev:
+        dev_rows = _labelled_rows(dev, "dev", options)
     else:
         # Dev measures the user's own kind of data: held out from manual rows when there are any.
         manual = [r for r in train_rows if r["annotator"] == "manual"]
