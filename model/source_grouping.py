@@ -59,6 +59,10 @@ ORG_WORDS = {
 #: Nouns that name an outlet generically: "the paper" is the nearest earlier outlet.
 OUTLET_NOUNS = {"paper", "newspaper", "outlet", "agency", "broadcaster", "channel", "station", "network",
                 "magazine", "daily", "report", "story", "publication", "site", "website"}
+#: A report of an outlet names the outlet: "a Washington Post report" shows as "Washington Post".
+REPORT_NOUNS = {"report", "reports", "story", "article", "broadcast", "interview"}
+#: Nouns that name an organisation generically: "the group" is the nearest earlier organisation of its type.
+GENERIC_ORG_NOUNS = {"group", "organisation", "organization", "company", "movement", "firm", "body", "party"}
 #: Titles left out of a person's display name ("Belgorod's governor Vyacheslav Gladkov": "Vyacheslav Gladkov").
 TITLE_WORDS = PERSON_WORDS | {"state", "us", "u.s.", "uk", "house", "senate", "minority", "majority", "deputy",
                               "vice", "former", "acting", "military", "foreign", "prime", "attorney-general"}
@@ -126,7 +130,7 @@ class _Mention:
         if self.is_name:  # the name itself decides: "Northwestern University ... expert Wendy Parmet" is a person
             tail = []
             for w in reversed(self.words):
-                if not (_is_cap(w) or w.lower() in {"of", "for", "and"}):
+                if not (_is_cap(w) or w.lower() in {"of", "for", "and", "on", "the", "&"}):
                     break
                 tail.append(w.lower())
             if any(w in ORG_WORDS for w in tail) or self.type == "agency" and not any(w in PERSON_WORDS for w in lower):
@@ -143,18 +147,27 @@ class _Mention:
             keep: list[str] = []
             for w in reversed(words):
                 bare = _words(w)
-                if not bare or not _is_cap(bare[0]) or bare[0].lower() in TITLE_WORDS or re.search(r"[’']s$", w):
+                if not bare or not _is_cap(bare[0]) or bare[0].lower().rstrip(".") in TITLE_WORDS \
+                        or re.search(r"[’']s$", w):
                     break
                 keep.append(w)
             if keep:
                 return " ".join(reversed(keep))
+        bare = self.words
+        if not self.is_name and self.head in REPORT_NOUNS and len(bare) > 1 and _is_cap(bare[-2]):
+            run = []  # "a Washington Post report" names the Washington Post
+            for w in reversed(bare[:-1]):
+                if not _is_cap(w) or w.lower() in _DETERMINERS:
+                    break
+                run.append(w)
+            return " ".join(reversed(run))
         if words and words[0].lower() in {"the"} and self.is_name:
             words = words[1:]
         return " ".join(words).strip(" ,")
 
     def informativeness(self) -> tuple:
-        capitals = len([w for w in self.name_words() if w not in TITLE_WORDS])
-        return (self.pronoun is None, self.is_name, capitals, len(self.text))
+        capitals = len([w for w in self.name_words() if w.rstrip(".") not in TITLE_WORDS])
+        return (self.pronoun is None, capitals, self.is_name, len(self.text))
 
 
 @dataclass
@@ -223,7 +236,9 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
                         and (e.is_name or m.type == "agency"):
                     found, why = group_of[k], "name"
                     break
-            if found is None and not m.is_name and m.head:
+            # An indefinite person ("a source", "an official") is someone new, never an earlier one.
+            indefinite_person = m.words[0].lower() in {"a", "an", "another"} and m.kind == "person"
+            if found is None and not m.is_name and m.head and not indefinite_person:
                 for k in earlier:
                     e = ms[k]
                     if e.pronoun or e.type != m.type:
@@ -231,6 +246,12 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
                     if m.head in [w.lower() for w in e.words]:
                         found, why = group_of[k], "title"
                         break
+                if found is None and m.head in GENERIC_ORG_NOUNS and len(m.words) <= 2:
+                    for k in earlier:
+                        e = ms[k]
+                        if not e.pronoun and e.type == m.type and e.kind == "org" and e.role == "source":
+                            found, why = group_of[k], "title"
+                            break
                 if found is None and m.type == "agency" and m.head in OUTLET_NOUNS:
                     for k in earlier:
                         if ms[k].type == "agency" and not ms[k].pronoun:
