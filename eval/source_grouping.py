@@ -130,22 +130,36 @@ def evaluate_document(spec: dict, root: Path = ROOT) -> dict:
             "_counts": (precision * len(mentions), recall * len(mentions))}
 
 
-def evaluate(gold_path: Path = GOLD, root: Path = ROOT) -> dict:
-    specs = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    docs = [evaluate_document(spec, root) for spec in specs]
+def summarise(docs: list[dict]) -> dict:
+    """Mention-weighted B-cubed and display-name accuracy over ``docs``."""
     n = sum(d["mentions"] for d in docs)
-    p = sum(d.pop("_counts")[0] for d in docs) / n
-    r = sum(d["bcubed_recall"] * d["mentions"] for d in docs) / n
+    if not n:
+        return {"documents": len(docs), "mentions": 0}
+    p = sum(d["_counts"][0] for d in docs) / n
+    r = sum(d["_counts"][1] for d in docs) / n
     names = sum(d["names_right"] for d in docs)
     sources = sum(d["gold_sources"] for d in docs)
-    return {"gold": str(gold_path.relative_to(root)) if gold_path.is_relative_to(root) else str(gold_path),
-            "measured_by": "python -m credscore.eval.source_grouping",
-            "input": "gold mentions (the grouping alone, not the mention model)",
-            "documents": len(docs), "mentions": n, "gold_sources": sources,
+    return {"documents": len(docs), "mentions": n, "gold_sources": sources,
             "predicted_sources": sum(d["predicted_sources"] for d in docs),
             "bcubed_precision": round(p, 4), "bcubed_recall": round(r, 4), "bcubed_f1": round(f1(p, r), 4),
-            "display_name_accuracy": round(names / sources, 4) if sources else 0.0,
-            "per_document": docs}
+            "display_name_accuracy": round(names / sources, 4) if sources else 0.0}
+
+
+def evaluate(gold_path: Path = GOLD, root: Path = ROOT) -> dict:
+    """All documents, and separately those the rules were written on and those labelled after (``held_out``)."""
+    specs = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    docs = [evaluate_document(spec, root) for spec in specs]
+    held = [d for d, spec in zip(docs, specs) if spec.get("held_out")]
+    design = [d for d, spec in zip(docs, specs) if not spec.get("held_out")]
+    report = {"gold": str(gold_path.relative_to(root)) if gold_path.is_relative_to(root) else str(gold_path),
+              "measured_by": "python -m credscore.eval.source_grouping",
+              "input": "gold mentions (the grouping alone, not the mention model)",
+              **summarise(docs),
+              "design_documents": summarise(design), "held_out_documents": summarise(held)}
+    for d in docs:
+        d.pop("_counts")
+    report["per_document"] = docs
+    return report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -160,6 +174,12 @@ def main(argv: list[str] | None = None) -> None:
           f"({report['predicted_sources']} predicted): B-cubed P {report['bcubed_precision']:.3f} "
           f"R {report['bcubed_recall']:.3f} F1 {report['bcubed_f1']:.3f}; display names "
           f"{report['display_name_accuracy']:.1%} right")
+    for part in ("design_documents", "held_out_documents"):
+        r = report[part]
+        if r.get("mentions"):
+            print(f"  {part.replace('_', ' ')}: {r['documents']} documents, {r['mentions']} mentions: "
+                  f"B-cubed P {r['bcubed_precision']:.3f} R {r['bcubed_recall']:.3f} F1 {r['bcubed_f1']:.3f}; "
+                  f"display names {r['display_name_accuracy']:.1%}")
     for d in report["per_document"]:
         for e in d["errors"]:
             print(f"  {d['doc_id']}: {e['kind']}: " + json.dumps({k: v for k, v in e.items() if k != 'kind'},

@@ -135,6 +135,8 @@ class _Mention:
                 tail.append(w.lower())
             if any(w in ORG_WORDS for w in tail) or self.type == "agency" and not any(w in PERSON_WORDS for w in lower):
                 return "org"
+            if len(tail) == 1 and not any(w.rstrip(".") in PERSON_WORDS for w in lower):
+                return "org"  # one bare name: "Russia", "Reuters" (a lone surname joins its person by rule 2)
             return "person"
         if any(w in PERSON_WORDS for w in lower[-2:]):
             return "person"
@@ -163,7 +165,7 @@ class _Mention:
             return " ".join(reversed(run))
         if words and words[0].lower() in {"the"} and self.is_name:
             words = words[1:]
-        return " ".join(words).strip(" ,")
+        return " ".join(words).strip(" ,") or self.text.strip() or "?"
 
     def informativeness(self) -> tuple:
         capitals = len([w for w in self.name_words() if w.rstrip(".") not in TITLE_WORDS])
@@ -225,7 +227,10 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
                         break
         else:
             key = _key(m.text)
-            for k in earlier:
+            # An indefinite person ("a source", "an official") is someone new, never an earlier one.
+            indefinite_person = m.words[:1] in (["a"], ["an"], ["another"], ["A"], ["An"], ["Another"]) \
+                and m.kind == "person"
+            for k in ([] if indefinite_person or not key else earlier):
                 e = ms[k]
                 if e.pronoun or not _compatible(e.type, m.type) and not (e.type == m.type == "agency"):
                     continue
@@ -236,8 +241,6 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
                         and (e.is_name or m.type == "agency"):
                     found, why = group_of[k], "name"
                     break
-            # An indefinite person ("a source", "an official") is someone new, never an earlier one.
-            indefinite_person = m.words[0].lower() in {"a", "an", "another"} and m.kind == "person"
             if found is None and not m.is_name and m.head and not indefinite_person:
                 for k in earlier:
                     e = ms[k]
