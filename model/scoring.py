@@ -250,10 +250,6 @@ def explain(att_labels: list[str], hed_labels: list[str], config: ScoringConfig)
     return findings
 
 
-_TYPE_WORDS = {"direct_claim": "named", "official_statement": "official", "anonymous_source": "anonymous",
-               "agency": "outlet"}
-
-
 def _quoted(name: str) -> str:
     return "\u201c" + name + "\u201d"
 
@@ -279,14 +275,17 @@ def source_findings(sources: list[Source], att_labels: list[str], config: Scorin
                                  f"The most-quoted source, {_quoted(top.name)}, carries {share:.0%} of the attributed "
                                  f"sentences ({len(top.sentences)} sentence{'s' if len(top.sentences) != 1 else ''})"
                                  + ("; the article leans on one source" if heavy else ""), top.sentences, config))
-    named = [s for s in speaking if s.type != "anonymous_source"]
     anonymous = [s for s in speaking if s.type == "anonymous_source"]
+    named = [s for s in speaking if s.named and s.type != "anonymous_source"]
+    unnamed = [s for s in speaking if not s.named and s.type != "anonymous_source"]
+    listed = named[: config.max_listed]
     findings.append(_finding("distinct_sources", "positive" if len(named) >= 3 else "info",
                              f"{len(named)} distinct named source{'s' if len(named) != 1 else ''}"
-                             + (f" and {len(anonymous)} anonymous" if anonymous else "")
-                             + (" (" + ", ".join(_quoted(s.name) for s in named[: config.max_listed])
-                                + (f" and {len(named) - config.max_listed} more" if len(named) > config.max_listed
-                                   else "") + ")" if named else ""),
+                             + (" (" + ", ".join(_quoted(s.name) for s in listed)
+                                + (f" and {len(named) - len(listed)} more" if len(named) > len(listed) else "") + ")"
+                                if named else "")
+                             + (f", {len(unnamed)} on the record without a name" if unnamed else "")
+                             + (f", {len(anonymous)} anonymous" if anonymous else ""),
                              sorted({i for s in named for i in s.sentences}), config))
     for s in speaking:
         own = {m["sentence"] for m in s.mentions if m["role"] == "source"}

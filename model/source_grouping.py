@@ -180,6 +180,8 @@ class Source:
     name: str
     type: str
     kind: str
+    #: Whether a mention gives a proper name ("Vyacheslav Gladkov", "the Kyiv Post"), not only a description.
+    named: bool
     sentences: list[int]
     claims: int
     share_of_claims: float
@@ -346,7 +348,9 @@ def sources_from_mentions(mentions: list[dict], source_of: dict[int, int | None]
         kind = _Mention(**{k: named[0][k] for k in ("sentence", "start", "end", "text", "type", "role")}).kind
         out.append(Source(
             id=g, name=display_name(ms), type=types.most_common(1)[0][0] if types else first.type,
-            kind="person" if kind == "person" else "organisation", sentences=sents, claims=len(sents),
+            kind="person" if kind == "person" else "organisation",
+            named=any(_Mention(**{k: m[k] for k in ("sentence", "start", "end", "text", "type", "role")}).is_name
+                      for m in ms), sentences=sents, claims=len(sents),
             share_of_claims=round(len(set(sents) & attributed) / len(attributed), 4) if attributed else 0.0,
             hedged=hedged, hedged_share=round(len(hedged) / len(sents), 4) if sents else 0.0, via=via,
             channel_for=sorted({m["sentence"] for m in ms if m["role"] == "channel"}),
@@ -355,3 +359,23 @@ def sources_from_mentions(mentions: list[dict], source_of: dict[int, int | None]
             rules=sorted(set(rules[i] for i in members)),
         ))
     return out
+
+
+def sources_by_sentence(sources: list[Source]) -> dict[int, list[Source]]:
+    """Sentence index to the sources vouching for it (a continued quote's sentences included), in profile order."""
+    out: dict[int, list[Source]] = {}
+    for s in sources:
+        for i in s.sentences:
+            out.setdefault(i, []).append(s)
+    return out
+
+
+def source_label(source: Source, by_id: dict[int, Source]) -> str:
+    """One line naming a source and the outlets it was quoted through: "a source (anonymous) via Kyiv Post"."""
+    via = [by_id[v].name for v in source.via if v in by_id]
+    return f"{source.name} ({TYPE_WORDS.get(source.type, source.type)})" + (f" via {', '.join(via)}" if via else "")
+
+
+#: Short words for the source types, as reports show them.
+TYPE_WORDS = {"direct_claim": "named", "official_statement": "official", "anonymous_source": "anonymous",
+              "agency": "outlet"}

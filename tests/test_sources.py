@@ -68,7 +68,7 @@ def test_sample_article_sources_in_the_profile():
         (len(s.sentences) for s in result.profile.sources), reverse=True)
     data = json.loads(result.to_json())
     first = data["profile"]["sources"][0]
-    assert set(first) == {"id", "name", "type", "kind", "sentences", "claims", "share_of_claims", "hedged",
+    assert set(first) == {"id", "name", "type", "kind", "named", "sentences", "claims", "share_of_claims", "hedged",
                           "hedged_share", "via", "channel_for", "mentions", "rules"}
     assert first["name"] == "Freedom of Russia Legion" and first["claims"] == 4
 
@@ -78,7 +78,10 @@ def test_source_findings_point_at_their_sentences():
     findings = {f.code: f for f in result.profile.explanations}
     assert findings["top_source"].sentences == [0, 1, 10, 11] and "29%" in findings["top_source"].message
     assert findings["top_source"].severity == "info"
-    assert findings["distinct_sources"].summary.startswith("6 distinct named sources and 1 anonymous")
+    distinct = findings["distinct_sources"]
+    assert distinct.summary == ("4 distinct named sources (“Freedom of Russia Legion”, “Vyacheslav Gladkov”, “Kyiv Post”, "
+                                "“Russia”), 2 on the record without a name, 1 anonymous")
+    assert distinct.sentences == [0, 1, 5, 6, 8, 10, 11, 12]
     assert findings["via_outlet"].sentences == [2, 3, 4] and "Kyiv Post" in findings["via_outlet"].message
     assert findings["anonymous_source"].sentences == [2, 3, 4]
     hedged = [f for f in result.profile.explanations if f.code == "hedged_source"]
@@ -152,3 +155,21 @@ def test_gold_groups_cover_every_gold_mention():
         rows = load_document(ROOT / spec["file"], spec["doc_id"])
         assert sum(len(g["mentions"]) for g in spec["groups"]) == len(gold_mentions(rows)), spec["doc_id"]
     assert belgorod_rows()[2]["sources"][1]["role"] == "channel"
+
+
+def test_table_shows_each_sentences_source_and_a_sources_panel():
+    import io
+
+    from credscore.formats.table import write_table
+
+    out = io.StringIO()
+    write_table([belgorod()], out, False)
+    text = out.getvalue()
+    assert "sources (who said it)" in text
+    assert "Vyacheslav Gladkov (official)" in text  # beside sentences 6 and 7
+    assert "(anonymous) via Kyiv Post" in text and "carried #3" in text
+    panel = text[text.index("sources (who said it)"):]
+    assert panel.index("Freedom of Russia Legion") < panel.index("Vyacheslav Gladkov") < panel.index("agencies")
+    bare = io.StringIO()
+    write_table([article_from_rows([dict(r, sources=[], source_of=None) for r in belgorod_rows()])], bare, False)
+    assert "sources (who said it)" not in bare.getvalue() and "│ source" not in bare.getvalue()
