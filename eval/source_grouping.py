@@ -123,11 +123,16 @@ def evaluate_document(spec: dict, root: Path = ROOT) -> dict:
             errors.append({"kind": "merge", "merged": [spec["groups"][g]["name"] for g in golds],
                            "mentions": [mentions[i]["text"] for i in members]})
     precision, recall = bcubed(gold, predicted)
+    # Baselines: every mention its own source; mentions with the same words (case, "the"/"a" ignored) one source.
+    keys = [_norm(m["text"]) for m in mentions]
+    baselines = {"singletons": bcubed(gold, list(range(len(mentions)))),
+                 "same_text": bcubed(gold, [keys.index(k) for k in keys])}
     return {"doc_id": spec["doc_id"], "mentions": len(mentions), "gold_sources": len(spec["groups"]),
             "predicted_sources": len(groups), "bcubed_precision": round(precision, 4),
             "bcubed_recall": round(recall, 4), "bcubed_f1": round(f1(precision, recall), 4),
             "names_right": names_right, "errors": errors, "name_errors": name_errors,
-            "_counts": (precision * len(mentions), recall * len(mentions))}
+            "_counts": (precision * len(mentions), recall * len(mentions)),
+            "_baselines": {k: (p * len(mentions), r * len(mentions)) for k, (p, r) in baselines.items()}}
 
 
 def summarise(docs: list[dict]) -> dict:
@@ -139,7 +144,12 @@ def summarise(docs: list[dict]) -> dict:
     r = sum(d["_counts"][1] for d in docs) / n
     names = sum(d["names_right"] for d in docs)
     sources = sum(d["gold_sources"] for d in docs)
-    return {"documents": len(docs), "mentions": n, "gold_sources": sources,
+    baselines = {}
+    for k in docs[0]["_baselines"]:
+        bp = sum(d["_baselines"][k][0] for d in docs) / n
+        br = sum(d["_baselines"][k][1] for d in docs) / n
+        baselines[k] = {"bcubed_precision": round(bp, 4), "bcubed_recall": round(br, 4), "bcubed_f1": round(f1(bp, br), 4)}
+    return {"baselines": baselines, "documents": len(docs), "mentions": n, "gold_sources": sources,
             "predicted_sources": sum(d["predicted_sources"] for d in docs),
             "bcubed_precision": round(p, 4), "bcubed_recall": round(r, 4), "bcubed_f1": round(f1(p, r), 4),
             "display_name_accuracy": round(names / sources, 4) if sources else 0.0}
@@ -158,6 +168,7 @@ def evaluate(gold_path: Path = GOLD, root: Path = ROOT) -> dict:
               "design_documents": summarise(design), "held_out_documents": summarise(held)}
     for d in docs:
         d.pop("_counts")
+        d.pop("_baselines")
     report["per_document"] = docs
     return report
 
@@ -174,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
           f"({report['predicted_sources']} predicted): B-cubed P {report['bcubed_precision']:.3f} "
           f"R {report['bcubed_recall']:.3f} F1 {report['bcubed_f1']:.3f}; display names "
           f"{report['display_name_accuracy']:.1%} right")
+    for name, b in report["baselines"].items():
+        print(f"  baseline {name}: B-cubed P {b['bcubed_precision']:.3f} R {b['bcubed_recall']:.3f} F1 {b['bcubed_f1']:.3f}")
     for part in ("design_documents", "held_out_documents"):
         r = report[part]
         if r.get("mentions"):
