@@ -47,8 +47,11 @@ def article_schema() -> pa.Schema:
     """The fixed columns of an output row (input fields other than ``id`` and ``text`` come after them)."""
     task_fields = [(task, pa.struct([("label", pa.string()), ("confidence", pa.float64()),
                                      ("scores", _label_struct(labels))])) for task, labels in TASKS.items()]
+    sentence_mention = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()),
+                                  ("type", pa.string()), ("role", pa.string()), ("confidence", pa.float64())])
     sentence = pa.struct([("index", pa.int64()), ("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-                          ("paragraph", pa.int64()), *task_fields])
+                          ("paragraph", pa.int64()), *task_fields, ("sources", pa.list_(sentence_mention)),
+                          ("source_of", pa.int64())])
     finding = pa.struct([("code", pa.string()), ("severity", pa.string()), ("message", pa.string()),
                          ("sentences", pa.list_(pa.int64())), ("summary", pa.string())])
     ints = pa.list_(pa.int64())
