@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 PRONOUNS = {"he": "person", "him": "person", "his": "person", "she": "person", "her": "person",
             "it": "org", "its": "org", "they": "any", "them": "any", "their": "any", "we": "any", "us": "any",
@@ -96,32 +97,37 @@ class _Mention:
     type: str
     role: str
 
-    @property
+    @cached_property
     def words(self) -> list[str]:
         return _words(self.text)
 
-    @property
+    @cached_property
+    def key(self) -> str:
+        return _key(self.text)
+
+    @cached_property
     def pronoun(self) -> str | None:
         w = self.words
         return PRONOUNS.get(w[0].lower()) if len(w) == 1 else None
 
-    @property
+    @cached_property
     def is_name(self) -> bool:
         """Ends in a capitalised word that is not a title: "Senator Cruz", "the Kyiv Post" (not "The senator")."""
         w = self.words
         return bool(w) and self.pronoun is None and _is_cap(w[-1]) and w[-1].lower() not in _DETERMINERS \
             and not (len(w) == 1 and w[0].lower() in PERSON_WORDS)
 
-    @property
+    @cached_property
     def head(self) -> str:
         w = self.words
         return w[-1].lower() if w else ""
 
+    @cached_property
     def name_words(self) -> list[str]:
         """The capitalised words of the mention, lowercased (its name part)."""
         return [w.lower() for w in self.words if _is_cap(w) and w.lower() not in _DETERMINERS]
 
-    @property
+    @cached_property
     def kind(self) -> str:
         """``person`` or ``org``: what a pronoun may refer back to."""
         if self.pronoun:
@@ -168,7 +174,7 @@ class _Mention:
         return " ".join(words).strip(" ,") or self.text.strip() or "?"
 
     def informativeness(self) -> tuple:
-        capitals = len([w for w in self.name_words() if w.rstrip(".") not in TITLE_WORDS])
+        capitals = len([w for w in self.name_words if w.rstrip(".") not in TITLE_WORDS])
         return (self.pronoun is None, capitals, self.is_name, len(self.text))
 
 
@@ -196,8 +202,11 @@ class Source:
         return asdict(self)
 
 
-def _compatible(a: str, b: str) -> bool:
-    return a == b
+_FIELDS = ("sentence", "start", "end", "text", "type", "role")
+
+
+def _mention(d: dict) -> _Mention:
+    return _Mention(**{k: d[k] for k in _FIELDS})
 
 
 def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
@@ -208,7 +217,7 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
     rule that placed it (``new``, ``pronoun``, ``name``, ``title``, ``outlet``).
     """
     items = sorted(range(len(mentions)), key=lambda i: (mentions[i]["sentence"], mentions[i]["start"]))
-    ms = [_Mention(**{k: mentions[i][k] for k in ("sentence", "start", "end", "text", "type", "role")}) for i in items]
+    ms = [_mention(mentions[i]) for i in items]
     group_of: list[int] = []
     groups: list[list[int]] = []
     rule: list[str] = []
@@ -218,28 +227,28 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
         if m.pronoun:
             for k in earlier:
                 e = ms[k]
-                if e.pronoun is None and _compatible(e.type, m.type) and e.role == "source" \
+                if e.pronoun is None and e.type == m.type and e.role == "source" \
                         and (m.pronoun == "any" or ms[groups[group_of[k]][0]].kind == m.pronoun or e.kind == m.pronoun):
                     found, why = group_of[k], "pronoun"
                     break
             if found is None:  # "He" whose antecedent is a pronoun itself ("He ... He")
                 for k in earlier:
-                    if ms[k].pronoun == m.pronoun and _compatible(ms[k].type, m.type):
+                    if ms[k].pronoun == m.pronoun and ms[k].type == m.type:
                         found, why = group_of[k], "pronoun"
                         break
         else:
-            key = _key(m.text)
+            key = m.key
             # An indefinite person ("a source", "an official") is someone new, never an earlier one.
             indefinite_person = m.words[:1] in (["a"], ["an"], ["another"], ["A"], ["An"], ["Another"]) \
                 and m.kind == "person"
             for k in ([] if indefinite_person or not key else earlier):
                 e = ms[k]
-                if e.pronoun or not _compatible(e.type, m.type) and not (e.type == m.type == "agency"):
+                if e.pronoun or e.type != m.type:
                     continue
-                if key and key == _key(e.text):
+                if key == e.key:
                     found, why = group_of[k], "name"
                     break
-                if m.is_name and m.words[-1].lower() in e.name_words() and m.words[-1].lower() not in TITLE_WORDS \
+                if m.is_name and m.words[-1].lower() in e.name_words and m.words[-1].lower() not in TITLE_WORDS \
                         and (e.is_name or m.type == "agency"):
                     found, why = group_of[k], "name"
                     break
@@ -277,7 +286,7 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
 
 def display_name(mentions: list[dict]) -> str:
     """The most informative mention's display form (a name over a description over a pronoun)."""
-    ms = [_Mention(**{k: m[k] for k in ("sentence", "start", "end", "text", "type", "role")}) for m in mentions]
+    ms = [_mention(m) for m in mentions]
     best = max(ms, key=lambda m: m.informativeness())
     return best.display()
 
@@ -342,15 +351,13 @@ def sources_from_mentions(mentions: list[dict], source_of: dict[int, int | None]
         via = sorted({group_of[i] for i, m in enumerate(mentions)
                       if m["role"] == "channel" and m["sentence"] in own_sentences and group_of[i] != g})
         types = Counter(m["type"] for m in ms if m["role"] == "source") or Counter(m["type"] for m in ms)
-        first = _Mention(**{k: ms[0][k] for k in ("sentence", "start", "end", "text", "type", "role")})
-        named = [m for m in ms if not _Mention(**{k: m[k] for k in ("sentence", "start", "end", "text", "type",
-                                                                       "role")}).pronoun] or ms
-        kind = _Mention(**{k: named[0][k] for k in ("sentence", "start", "end", "text", "type", "role")}).kind
+        parsed = [_mention(m) for m in ms]
+        first = parsed[0]
+        kind = next((p for p in parsed if not p.pronoun), first).kind
         out.append(Source(
             id=g, name=display_name(ms), type=types.most_common(1)[0][0] if types else first.type,
             kind="person" if kind == "person" else "organisation",
-            named=any(_Mention(**{k: m[k] for k in ("sentence", "start", "end", "text", "type", "role")}).is_name
-                      for m in ms), sentences=sents, claims=len(sents),
+            named=any(p.is_name for p in parsed), sentences=sents, claims=len(sents),
             share_of_claims=round(len(set(sents) & attributed) / len(attributed), 4) if attributed else 0.0,
             hedged=hedged, hedged_share=round(len(hedged) / len(sents), 4) if sents else 0.0, via=via,
             channel_for=sorted({m["sentence"] for m in ms if m["role"] == "channel"}),
