@@ -173,3 +173,24 @@ def test_table_shows_each_sentences_source_and_a_sources_panel():
     bare = io.StringIO()
     write_table([article_from_rows([dict(r, sources=[], source_of=None) for r in belgorod_rows()])], bare, False)
     assert "sources (who said it)" not in bare.getvalue() and "│ source" not in bare.getvalue()
+
+
+def test_grouping_never_fails_on_odd_mentions():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    mention = st.fixed_dictionaries({
+        "sentence": st.integers(0, 5), "start": st.integers(0, 40), "end": st.integers(0, 60),
+        "text": st.text(max_size=25) | st.sampled_from(["He", "it", "the paper", "a source", "Mr.", "’s", "The The"]),
+        "type": st.sampled_from(["direct_claim", "official_statement", "anonymous_source", "agency"]),
+        "role": st.sampled_from(["source", "channel"])})
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(mention, max_size=12), st.dictionaries(st.integers(0, 7), st.integers(0, 7) | st.none()))
+    def check(mentions, source_of):
+        groups, rules = group_mentions(mentions)
+        assert sorted(i for g in groups for i in g) == list(range(len(mentions))) and all(rules)
+        sources = sources_from_mentions(mentions, source_of, ["direct_claim"] * 6, ["low"] * 6)
+        assert all(0 <= i < 6 for s in sources for i in s.sentences) and all(s.name for s in sources)
+
+    check()
