@@ -194,3 +194,13 @@ def test_grouping_never_fails_on_odd_mentions():
         assert all(0 <= i < 6 for s in sources for i in s.sentences) and all(s.name for s in sources)
 
     check()
+
+
+def test_parquet_rows_keep_the_sources():
+    from credscore.formats.parquet import records_to_table
+    from credscore.records import result_record
+
+    record = result_record("belgorod", belgorod(), {})
+    back = records_to_table([record]).to_pylist()[0]
+    assert back["profile"]["sources"] == record["profile"]["sources"]
+    assert back["sentences"][2]["sources"][1]["role"] == "channel" and back["sentences"][3]["source_of"] == 2

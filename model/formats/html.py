@@ -54,7 +54,9 @@ def mention_segments(sentence, sources) -> list[tuple[str, dict | None]]:
             out.append((text[pos:start], None))
         role = m.get("role", "source")
         type_ = m.get("type", "direct_claim")
-        label = TYPE_WORDS.get(type_, str(type_)) + (" outlet carrying the words" if role == "channel" else " source")
+        word = TYPE_WORDS.get(type_, str(type_))
+        label = ("outlet carrying the words" if type_ == "agency" else f"{word} channel") if role == "channel" \
+            else f"{word} source"
         out.append((text[start:end], {"type": type_, "role": role, "label": label,
                                       "source": owner.get((sentence.index, start))}))
         pos = end
