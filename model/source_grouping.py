@@ -14,9 +14,12 @@ this order for each mention (docs/scoring.md, "Sources"):
    "the Post" after "a Washington Post report", "Mr. Obama" after "President Obama");
 3. **title**: a description without a name whose head noun occurs in an
    earlier mention of the same type ("the governor" after "Belgorod's governor
-   Vyacheslav Gladkov", "The senator" after "Senator Cruz"); generic outlet
-   nouns ("the paper", "the agency") go to the nearest earlier outlet;
-4. otherwise a new source.
+   Vyacheslav Gladkov", "The senator" after "Senator Cruz"); "the group",
+   "the company" go to the nearest earlier organisation of the same type;
+4. **outlet**: "the paper", "the agency", "the report" go to the nearest
+   earlier outlet;
+5. otherwise a new source.  An indefinite person ("a source", "an official")
+   is always a new source.
 
 Mentions with the role ``channel`` ("the Kyiv Post" in "... was quoted as
 saying by the Kyiv Post") are grouped the same way, and recorded as the
