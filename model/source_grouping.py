@@ -156,11 +156,14 @@ class _Mention:
         words = self.text.split()
         if self.is_name and self.kind == "person":
             keep: list[str] = []
-            for w in reversed(words):
+            for pos in range(len(words) - 1, -1, -1):
+                w = words[pos]
                 bare = _words(w)
                 if not bare or not _is_cap(bare[0]) or bare[0].lower().rstrip(".") in TITLE_WORDS \
                         or re.search(r"[’']s$", w):
                     break
+                if pos and words[pos - 1].lower() in {"to", "of", "for", "at", "in"} and keep:
+                    break  # the place of a title: "US Ambassador to Germany Richard Grenell"
                 keep.append(w)
             if keep:
                 return " ".join(reversed(keep))
