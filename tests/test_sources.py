@@ -31,6 +31,11 @@ def test_pronouns_names_and_titles_join_their_source():
     sources = sources_from_mentions(ms, {}, ["official_statement"] * 4 + ["direct_claim"] * 3 + ["agency"] * 3,
                                     ["none"] * 10)
     assert [s.name for s in sources] == ["Vyacheslav Gladkov", "Cruz", "Washington Post"]
+    people = [_m(0, "US Ambassador to Germany Richard Grenell", "official_statement"),
+              _m(1, "German Chancellor Angela Merkel's spokesperson, Steffen Seibert", "official_statement"),
+              _m(2, "Trump transition spokeswoman Hope Hicks"), _m(3, "The Freedom of Russia Legion")]
+    assert [s.name for s in sources_from_mentions(people, {}, ["direct_claim"] * 4, ["none"] * 4)] == [
+        "Richard Grenell", "Steffen Seibert", "Hope Hicks", "Freedom of Russia Legion"]
 
 
 def test_pronoun_goes_to_the_nearest_compatible_source():
