@@ -160,7 +160,7 @@ class CredscoreModel:
             rows = slice(offset, offset + len(sentences))
             results = sentence_predictions(probs, [s.text for s in sentences],
                                            [(s.start, s.end) for s in sentences], offset, paragraphs(text, sentences))
-            profile = build_profile(probs.scores["attribution"][rows], probs.scores["hedging"][rows], scoring)
+            profile = build_profile(probs.scores["attribution"][rows], probs.scores["hedging"][rows], scoring, results)
             offset += len(sentences)
             yield ArticleScore(self.info, results, profile, notes, name)
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from credscore.errors import InputError
+from credscore.source_grouping import Source, article_sources
 from credscore.tasks import ATTRIBUTION_LABELS, HEDGING_LABELS
 
 COMPONENTS = ("sourcing", "named_sources", "original_reporting", "certainty")
@@ -165,6 +166,8 @@ class Profile:
     hedging_counts: dict[str, int] = field(default_factory=dict)
     #: The component weights the score used (defaults, or the user's --config).
     weights: dict[str, float] = field(default_factory=dict)
+    #: The article's distinct sources (:mod:`credscore.source_grouping`), most claims first; empty without mentions.
+    sources: list[Source] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -247,11 +250,72 @@ def explain(att_labels: list[str], hed_labels: list[str], config: ScoringConfig)
     return findings
 
 
-def build_profile(att: np.ndarray, hed: np.ndarray, config: ScoringConfig | None = None) -> Profile:
+def _quoted(name: str) -> str:
+    return "\u201c" + name + "\u201d"
+
+
+def source_findings(sources: list[Source], att_labels: list[str], config: ScoringConfig) -> list[Finding]:
+    """Findings about who vouches (they inform; they never change the score).
+
+    Each names its sentences (0-based): reliance on the top source, how many
+    distinct named sources there are, sources heard only through another
+    outlet, anonymous sources and what they carry, hedged claims per source.
+    """
+    speaking = [s for s in sources if s.sentences]
+    if not speaking:
+        return []
+    findings: list[Finding] = []
+    n_attr = sum(1 for label in att_labels if label != "unattributed")
+    by_id = {s.id: s for s in sources}
+    top = max(speaking, key=lambda s: (len(s.sentences), -s.id))
+    if n_attr:
+        share = top.share_of_claims
+        heavy = share >= 0.5 and n_attr >= 3
+        findings.append(_finding("top_source", "warning" if heavy else "info",
+                                 f"The most-quoted source, {_quoted(top.name)}, carries {share:.0%} of the attributed "
+                                 f"sentences ({len(top.sentences)} sentence{'s' if len(top.sentences) != 1 else ''})"
+                                 + ("; the article leans on one source" if heavy else ""), top.sentences, config))
+    anonymous = [s for s in speaking if s.type == "anonymous_source"]
+    named = [s for s in speaking if s.named and s.type != "anonymous_source"]
+    unnamed = [s for s in speaking if not s.named and s.type != "anonymous_source"]
+    listed = named[: config.max_listed]
+    findings.append(_finding("distinct_sources", "positive" if len(named) >= 3 else "info",
+                             f"{len(named)} distinct named source{'s' if len(named) != 1 else ''}"
+                             + (" (" + ", ".join(_quoted(s.name) for s in listed)
+                                + (f" and {len(named) - len(listed)} more" if len(named) > len(listed) else "") + ")"
+                                if named else "")
+                             + (f", {len(unnamed)} on the record without a name" if unnamed else "")
+                             + (f", {len(anonymous)} anonymous" if anonymous else ""),
+                             sorted({i for s in named for i in s.sentences}), config))
+    for s in speaking:
+        own = {m["sentence"] for m in s.mentions if m["role"] == "source"}
+        channels = [by_id[v] for v in s.via if v in by_id]
+        carried = {i for c in channels for i in c.channel_for}
+        if s.type != "agency" and channels and own <= carried:
+            findings.append(_finding("via_outlet", "info",
+                                     f"{_quoted(s.name)} is quoted only through "
+                                     + " and ".join(_quoted(c.name) for c in channels), s.sentences, config))
+    for s in anonymous:
+        findings.append(_finding("anonymous_source", "warning",
+                                 f"The anonymous source {_quoted(s.name)} carries {len(s.sentences)} "
+                                 f"sentence{'s' if len(s.sentences) != 1 else ''}", s.sentences, config))
+    for s in speaking:
+        if s.hedged:
+            findings.append(_finding("hedged_source", "info",
+                                     f"{len(s.hedged)} of {len(s.sentences)} claims by {_quoted(s.name)} are hedged",
+                                     s.hedged, config))
+    return findings
+
+
+def build_profile(att: np.ndarray, hed: np.ndarray, config: ScoringConfig | None = None,
+                  sentences: list | None = None) -> Profile:
     """The :class:`Profile` of one article from its sentence probabilities.
 
     ``att``: ``(N, 5)`` attribution probabilities; ``hed``: ``(N, 3)`` hedging
-    probabilities, rows in sentence order.
+    probabilities, rows in sentence order.  ``sentences``, if given: the
+    article's :class:`~credscore.results.SentencePrediction` objects, whose
+    source mentions become the profile's ``sources`` and their findings
+    (neither changes the score).
     """
     config = config or ScoringConfig()
     att, hed = np.asarray(att, dtype=float), np.asarray(hed, dtype=float)
@@ -261,6 +325,8 @@ def build_profile(att: np.ndarray, hed: np.ndarray, config: ScoringConfig | None
     components, stats = compute_components(att, hed, config)
     att_labels = [ATTRIBUTION_LABELS[i] for i in att.argmax(1)]
     hed_labels = [HEDGING_LABELS[i] for i in hed.argmax(1)]
+    sources = article_sources(sentences, att_labels, hed_labels) if sentences else []
+    sources.sort(key=lambda s: (-len(s.sentences), s.id))
     return Profile(
         n_sentences=n,
         attribution_shares={l: float(att[:, i].mean()) for i, l in enumerate(ATTRIBUTION_LABELS)},
@@ -271,8 +337,9 @@ def build_profile(att: np.ndarray, hed: np.ndarray, config: ScoringConfig | None
         hedging_density=stats["hedging_density"],
         reliability=round(reliability_score(components, config), 1),
         components={k: round(v, 4) for k, v in components.items()},
-        explanations=explain(att_labels, hed_labels, config),
+        explanations=explain(att_labels, hed_labels, config) + source_findings(sources, att_labels, config),
         attribution_counts={l: att_labels.count(l) for l in ATTRIBUTION_LABELS},
         hedging_counts={l: hed_labels.count(l) for l in HEDGING_LABELS},
         weights=dict(config.weights),
+        sources=sources,
     )

@@ -76,3 +76,46 @@ def test_chromium_pastes_the_sample_article_and_sees_its_sentences(tiny_model_di
         assert page.locator("span.s").count() == 16
         assert "How to read this" in page.content()
         page.screenshot(path=str(tmp_path / "web.png"), full_page=True)
+
+
+def _with_mentions(original):
+    """Wrap ``CredscoreModel.predict_documents`` so the model "finds" fixed mentions (the shipped one has no mention head)."""
+    from dataclasses import replace
+
+    def predict_documents(self, documents, progress=None):
+        probs = original(self, documents, progress)
+        mentions, source_of = [], []
+        for doc in documents:
+            for i, text in enumerate(doc):
+                found = []
+                for phrase, type_ in (("The ministry", "official_statement"), ("A source", "anonymous_source"),
+                                      ("Reuters", "agency")):
+                    at = text.find(phrase)
+                    if at >= 0:
+                        found.append({"start": at, "end": at + len(phrase), "text": phrase, "type": type_,
+                                      "role": "channel" if type_ == "agency" else "source", "confidence": 0.9})
+                mentions.append(found)
+                source_of.append(i - 1 if text.startswith("It ") and i else None)
+        return replace(probs, mentions=mentions, source_of=source_of)
+
+    return predict_documents
+
+
+def test_score_and_report_show_the_sources_the_model_finds(client, monkeypatch):
+    from credscore.api import CredscoreModel
+
+    monkeypatch.setattr(CredscoreModel, "predict_documents", _with_mentions(CredscoreModel.predict_documents))
+    text = "The ministry said on Monday that two people died.\n\nA source said the toll may rise, Reuters wrote. It rained."
+    data = client.post("/score", json={"text": text}).json()
+    first = data["sentences"][0]["sources"][0]
+    assert text[first["start"]:first["end"]] == "The ministry" and first["type"] == "official_statement"
+    assert data["sentences"][2]["source_of"] == 1
+    sources = {s["name"]: s for s in data["profile"]["sources"]}
+    assert set(sources) == {"The ministry", "A source", "Reuters"}
+    assert sources["The ministry"]["sentences"] == [0] and sources["A source"]["sentences"] == [1, 2]
+    assert sources["A source"]["via"] == [sources["Reuters"]["id"]] and sources["Reuters"]["channel_for"] == [1]
+    assert {"top_source", "distinct_sources", "via_outlet", "anonymous_source"} <= {
+        f["code"] for f in data["profile"]["explanations"]}
+    report = client.post("/report", data={"text": text})
+    assert report.status_code == 200 and "Sources: who said it" in report.text
+    assert report.text.count('<tr id="src') == 3 and 'href="#src' in report.text

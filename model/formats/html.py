@@ -6,6 +6,7 @@ import math
 from functools import lru_cache
 
 from credscore.scoring import COMPONENTS
+from credscore.source_grouping import TYPE_WORDS, source_label, sources_by_sentence
 from credscore.tasks import (
     ATTRIBUTION_BADGES, ATTRIBUTION_COLOURS, ATTRIBUTION_LABELS, ATTRIBUTION_PATTERNS, HEDGING_LABELS, HEDGING_MARKS,
 )
@@ -24,6 +25,44 @@ def _bar_chart_svg(rows: list[tuple[str, float, str]], width: int = 420, bar_h: 
                      f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 5}" font-size="12">{value:.0%}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def mention_segments(sentence, sources) -> list[tuple[str, dict | None]]:
+    """The sentence's text cut at its source mentions: ``(text, None)`` and ``(text, mark)`` pieces in order.
+
+    A mark holds the mention's ``type``, ``role``, its ``label`` (text shown
+    beside it, so the type is never told by colour alone) and the ``source``
+    it belongs to (or ``None``).  Mentions outside the text or overlapping an
+    earlier one are left unmarked; the pieces always join to the exact text.
+    """
+    text = sentence.text
+    shift = sentence.start or 0
+    owner = {(m["sentence"], m["start"]): src for src in sources for m in src.mentions}
+    spans = []
+    for m in sentence.sources or []:
+        try:
+            start, end = int(m["start"]) - shift, int(m["end"]) - shift
+        except (KeyError, TypeError, ValueError):
+            continue
+        if 0 <= start < end <= len(text):
+            spans.append((start, end, m))
+    out, pos = [], 0
+    for start, end, m in sorted(spans, key=lambda t: (t[0], -t[1])):
+        if start < pos:
+            continue
+        if start > pos:
+            out.append((text[pos:start], None))
+        role = m.get("role", "source")
+        type_ = m.get("type", "direct_claim")
+        word = TYPE_WORDS.get(type_, str(type_))
+        label = ("outlet carrying the words" if type_ == "agency" else f"{word} channel") if role == "channel" \
+            else f"{word} source"
+        out.append((text[start:end], {"type": type_, "role": role, "label": label,
+                                      "source": owner.get((sentence.index, start))}))
+        pos = end
+    if pos < len(text) or not out:
+        out.append((text[pos:], None))
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -54,8 +93,13 @@ def render_html(result) -> str:
         if not paragraphs or s.paragraph != paragraphs[-1][-1].paragraph:
             paragraphs.append([])
         paragraphs[-1].append(s)
+    by_id = {src.id: src for src in p.sources}
+    speaking = sources_by_sentence(p.sources)
+    segments = {s.index: mention_segments(s, p.sources) for s in result.sentences}
+    sentence_sources = {i: "; ".join(source_label(src, by_id) for src in srcs) for i, srcs in speaking.items()}
     return _template().render(
-        result=result, profile=p, colours=ATTRIBUTION_COLOURS, marks=HEDGING_MARKS, paragraphs=paragraphs,
+        sources=p.sources, sources_by_id=by_id, segments=segments, sentence_sources=sentence_sources,
+        type_words=TYPE_WORDS, result=result, profile=p, colours=ATTRIBUTION_COLOURS, marks=HEDGING_MARKS, paragraphs=paragraphs,
         n_paragraphs=len(paragraphs), badges=ATTRIBUTION_BADGES, patterns=ATTRIBUTION_PATTERNS,
         attribution_labels=ATTRIBUTION_LABELS, hedging_labels=HEDGING_LABELS,
         att_chart=Markup(att_chart), comp_chart=Markup(comp_chart), hed_chart=Markup(hed_chart),

@@ -47,10 +47,21 @@ def article_schema() -> pa.Schema:
     """The fixed columns of an output row (input fields other than ``id`` and ``text`` come after them)."""
     task_fields = [(task, pa.struct([("label", pa.string()), ("confidence", pa.float64()),
                                      ("scores", _label_struct(labels))])) for task, labels in TASKS.items()]
+    sentence_mention = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()),
+                                  ("type", pa.string()), ("role", pa.string()), ("confidence", pa.float64())])
     sentence = pa.struct([("index", pa.int64()), ("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-                          ("paragraph", pa.int64()), *task_fields])
+                          ("paragraph", pa.int64()), *task_fields, ("sources", pa.list_(sentence_mention)),
+                          ("source_of", pa.int64())])
     finding = pa.struct([("code", pa.string()), ("severity", pa.string()), ("message", pa.string()),
                          ("sentences", pa.list_(pa.int64())), ("summary", pa.string())])
+    ints = pa.list_(pa.int64())
+    mention = pa.struct([("sentence", pa.int64()), ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()),
+                         ("role", pa.string()), ("rule", pa.string())])
+    source = pa.struct([("id", pa.int64()), ("name", pa.string()), ("type", pa.string()), ("kind", pa.string()),
+                        ("named", pa.bool_()), ("sentences", ints), ("claims", pa.int64()),
+                        ("share_of_claims", pa.float64()), ("hedged", ints), ("hedged_share", pa.float64()),
+                        ("via", ints), ("channel_for", ints), ("mentions", pa.list_(mention)),
+                        ("rules", pa.list_(pa.string()))])
     profile = pa.struct([
         ("n_sentences", pa.int64()),
         ("attribution_shares", _label_struct(TASKS["attribution"])),
@@ -60,6 +71,7 @@ def article_schema() -> pa.Schema:
         ("components", _label_struct(COMPONENTS)), ("explanations", pa.list_(finding)),
         ("attribution_counts", _count_struct(TASKS["attribution"])), ("hedging_counts", _count_struct(TASKS["hedging"])),
         ("weights", _label_struct(COMPONENTS)),
+        ("sources", pa.list_(source)),
     ])
     accuracy = pa.struct([("test_set", pa.string()), ("backend", pa.string()),
                           *((f"{task}_macro_f1", pa.float64()) for task in TASKS), ("measured_by", pa.string())])
