@@ -1,10 +1,12 @@
-"""The restructuring changed no behaviour: the sample article scores as it did before it.
+"""Models saved before joint windows still load and score exactly as they did.
 
-``tests/data/sample-v1-torch.json`` is ``credscore score seeds/belgorod-legion-raid.txt
---format json --no-fast`` from credscore 0.1.0 (commit 1fa3706, before the
-package became ``credscore``), on the fp32 torch backend so the pin does not
-depend on the CPU's int8 kernels.  Schema 2 changed only the numbering:
-sentence indices are 0-based (``#1`` in messages is index 0).
+``tests/data/model-v1`` is the first shipped model (sentences read alone, no
+mention head), and ``tests/data/sample-v1-torch.json`` is ``credscore score
+seeds/belgorod-legion-raid.txt --format json --no-fast`` with it from credscore
+0.1.0 (commit 1fa3706, before the package became ``credscore``), on the fp32
+torch backend so the pin does not depend on the CPU's int8 kernels.  Schema 2
+changed only the numbering: sentence indices are 0-based (``#1`` in messages
+is index 0), and it adds fields (a model without a mention head finds no sources).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def test_sample_article_scores_as_before_the_restructuring():
     import credscore
 
     text = (ROOT / "seeds/belgorod-legion-raid.txt").read_text(encoding="utf-8")
-    now = credscore.load_model(backend="torch").score(text, name="seeds/belgorod-legion-raid.txt").to_dict()
+    model = credscore.load_model(ROOT / "tests/data/model-v1", backend="torch")
+    now = model.score(text, name="seeds/belgorod-legion-raid.txt").to_dict()
     assert now["schema_version"] == 2
     assert len(now["sentences"]) == len(PINNED["sentences"]) == 16
     for old, new in zip(PINNED["sentences"], now["sentences"]):
@@ -50,6 +53,7 @@ def test_sample_article_scores_as_before_the_restructuring():
             _close(old[task]["scores"], new[task]["scores"])
     old_profile, new_profile = dict(PINNED["profile"]), dict(now["profile"])
     old_findings, new_findings = old_profile.pop("explanations"), new_profile.pop("explanations")
+    assert all(s["sources"] == [] and s["source_of"] is None for s in now["sentences"])
     _close(old_profile, {k: new_profile[k] for k in old_profile})  # schema 2 adds fields, changes none
     assert [f["message"] for f in new_findings] == [f["message"] for f in old_findings]
     assert [f["sentences"] for f in new_findings] == [[i - 1 for i in f["sentences"]] for f in old_findings]
