@@ -215,9 +215,9 @@ def train(
         "5e-4 for both with --init-from)."), show_default=False)] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Random seed (default: 13).", show_default=False)] = None,
     context: Annotated[Optional[str], typer.Option(metavar="MODE", help=(
-        "Sentence-level layer over the document: none, neighbours or bigru (default: none)."), show_default=False)] = None,
+        "Sentence-level layer over the document: none, neighbours or bigru (default: bigru)."), show_default=False)] = None,
     window_tokens: Annotated[Optional[int], typer.Option("--window-tokens", metavar="N", help=(
-        "Tokens of a joint window of consecutive sentences; 0 reads each sentence alone (default: 384)."),
+        "Tokens of a joint window of consecutive sentences (256-512); 0 reads each sentence alone (default: 0)."),
         show_default=False)] = None,
     no_context: Annotated[bool, typer.Option("--no-context", help=(
         "Rows without doc_id are each a document of their own (default: consecutive rows form one document)."))] = False,

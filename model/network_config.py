@@ -23,7 +23,9 @@ class NetworkConfig:
     # Adapters only in the top layers: gradients then stop there, which makes a
     # training step on 2 CPU cores ~1.8x faster than adapting all 6 layers.
     lora_layers: list[int] | None = None  # None: every layer
-    window_tokens: int = 256  # tokens of a joint window; 0 reads each sentence alone
+    # Tokens of a joint window; 0 reads each sentence alone. 0 won the design comparison on CPU budgets
+    # (eval/reports/design-comparison.json): windows learned more slowly in the same number of steps.
+    window_tokens: int = 0
     core_tokens: int = 160  # tokens of the sentences labelled from one window (the rest is context)
     # Dropout on attention probabilities in training. 0 lets PyTorch's fused attention run: with it a
     # training step on a 380-token window took 3.4x longer on 2 CPU cores (measured on the forward pass).

@@ -132,9 +132,8 @@ class Predictor:
         pool = ThreadPoolExecutor(workers) if workers > 1 else None
         try:
             for first, group in self._groups(documents):
-                windows, where = self._windows(group, first, offsets, truncated)
-                order = np.argsort([len(w.ids) for w in windows], kind="stable")
-                batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+                windows, where, owner = self._windows(group, first, offsets, truncated)
+                batches = self._batches(windows, owner)
                 run = lambda idx: self.backend.encode_windows(  # noqa: E731
                     *pad_windows([windows[i] for i in idx], self.tokenizer.pad_token_id))
                 results = pool.map(run, batches) if pool else map(run, batches)
@@ -165,11 +164,28 @@ class Predictor:
         if group:
             yield first, group
 
+    def _batches(self, windows: list, owner: list[int]) -> list[np.ndarray]:
+        """Window indices per encoder call: one document's windows only, sorted by length, ``batch_size`` at a time.
+
+        Batches never mix documents, so what a document's sentences get does not depend on what else is
+        scored (int8 activations are quantised with one scale per call).
+        """
+        batches, start = [], 0
+        while start < len(windows):
+            end = start
+            while end < len(windows) and owner[end] == owner[start]:
+                end += 1
+            order = start + np.argsort([len(w.ids) for w in windows[start:end]], kind="stable")
+            batches += [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            start = end
+        return batches
+
     def _windows(self, group: list[list[str]], first: int, offsets, truncated):
-        """The windows of a group of documents, and per window ``(slot, row, token span)`` of its core sentences."""
+        """The windows of a group of documents, per window ``(slot, row, token span)`` of its core sentences,
+        and per window the index of its document in the group."""
         tok = self.tokenizer
-        windows, where, row = [], [], first
-        for doc in group:
+        windows, where, owner, row = [], [], [], first
+        for number, doc in enumerate(group):
             pieces, doc_offsets, flags = tok.encode_pieces(doc)
             offsets[row:row + len(doc)] = doc_offsets
             truncated[row:row + len(doc)] = flags
@@ -178,10 +194,11 @@ class Predictor:
                 built = build_window(pieces, window, tok.cls_token_id, tok.sep_token_id,
                                      alone=self.backend.window_tokens <= 0)
                 windows.append(built)
+                owner.append(number)
                 where.append([(s - window.start, row + s, built.token_spans[s - window.start])
                               for s in range(window.core_start, window.core_end)])
             row += len(doc)
-        return windows, where
+        return windows, where, owner
 
     def predict_documents(self, documents: list[list[str]], progress: ProgressFn | None = None) -> Probabilities:
         """Calibrated probabilities and source mentions for every sentence of ``documents`` (lists of sentences)."""

@@ -57,3 +57,22 @@ def test_sample_article_scores_as_before_the_restructuring():
     _close(old_profile, {k: new_profile[k] for k in old_profile})  # schema 2 adds fields, changes none
     assert [f["message"] for f in new_findings] == [f["message"] for f in old_findings]
     assert [f["sentences"] for f in new_findings] == [[i - 1 for i in f["sentences"]] for f in old_findings]
+
+
+def test_first_model_on_int8_does_not_depend_on_what_else_is_scored(tmp_path, monkeypatch):
+    """Sentences read alone go 8 to a call, but never mixed with another document's (int8 scales are per call)."""
+    import credscore
+    from credscore.data_format import group_documents
+    from credscore.training.data import load_rows
+
+    monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(tmp_path / "cache"))
+    model = credscore.load_model(ROOT / "tests/data/model-v1", backend="onnx-int8")
+    docs = [[r["text"] for r in d] for d in group_documents(load_rows([ROOT / "seeds/test.jsonl"]))[:6]]
+    together, start = model.predict_documents(docs), 0
+    for doc in docs:
+        alone = model.predict_documents([doc])
+        for task in ("attribution", "hedging"):
+            part = together.scores[task][start:start + len(doc)]
+            assert (alone.scores[task].argmax(1) == part.argmax(1)).all()
+            assert abs(alone.scores[task] - part).max() <= 1e-5
+        start += len(doc)

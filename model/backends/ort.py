@@ -45,9 +45,8 @@ class OnnxBackend:
         self.window_tokens, self.core_tokens = int(manifest["window_tokens"]), int(manifest["core_tokens"])
         self.name = f"onnxruntime-{manifest.get('precision', 'int8')}"
         self.parallel_batches = threads or available_cores()
-        # One joint window per pass: int8 activations are quantised with one scale per call, so a
-        # window's labels would change with what else is in its batch; a window of 384 tokens is big
-        # enough alone.  Single sentences (the first network) keep batches of 8 for speed.
+        # Calls never mix documents (the predictor's batches), so labels do not depend on what else is
+        # scored; a joint window is big enough alone, single sentences go 8 at a time for speed.
         self.batch_size = 8 if self.window_tokens <= 0 else 1
         self.outputs = list(manifest.get("encoder_outputs", ["features"]))
         self.encoder = make_session(compiled / ENCODER_FILE)
