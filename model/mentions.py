@@ -3,8 +3,9 @@
 Tags are BIO over (type, role): ``O``, then ``B-`` and ``I-`` for each of
 the 4 mention types x 2 roles, 17 in all.  Spans are character offsets into
 their sentence's text; tokens carry ``(start, end)`` offsets from the
-tokenizer.  A decoded span covers whole tokens and is widened to the end of
-a word split into word pieces, so ``Gladkov`` is never cut to ``Glad``.
+tokenizer.  Decoding works on whole words (a word split into word pieces
+takes the tag of its most confident piece), so ``Gladkov`` is never cut to
+``Glad`` or ``kov``.
 
 :func:`resolve_source_of` links a continuation (an attributed sentence that
 names no source itself, such as the second sentence of a quote) to the
@@ -42,32 +43,49 @@ def _kind(tag: int) -> int:
     return (tag - 1) // 2
 
 
+def _words(offsets: list[tuple[int, int]], text: str) -> list[list[int]]:
+    """Token indices grouped into words: a piece that starts where the previous ended, inside a word, joins it."""
+    words: list[list[int]] = []
+    for i, (a, _) in enumerate(offsets):
+        joined = words and a == offsets[i - 1][1] and a > 0 and text[a - 1:a].isalnum() and text[a:a + 1].isalnum()
+        if joined:
+            words[-1].append(i)
+        else:
+            words.append([i])
+    return words
+
+
 def decode_tags(probabilities: np.ndarray, offsets: list[tuple[int, int]], text: str) -> list[dict]:
     """Mentions of one sentence from its tokens' tag probabilities ``(T, 17)`` and character ``offsets``.
 
-    Returns ``{"start", "end", "text", "type", "role", "confidence"}`` dicts,
-    offsets into ``text``; confidence is the mean probability of the chosen
-    tags over the mention's tokens.
+    Decoding is by whole words, so a name split into word pieces is never cut
+    (``Gladkov`` is never ``kov``): a word takes the tag of its most confident
+    non-``O`` piece when that piece prefers a mention, else ``O``; then BIO
+    over words.  Returns ``{"start", "end", "text", "type", "role",
+    "confidence"}`` dicts, offsets into ``text``; confidence is the mean
+    probability of the chosen tags over the mention's words.
     """
     best = probabilities.argmax(1)
-    mentions, i, n = [], 0, len(offsets)
-    while i < n:
-        tag = int(best[i])
-        if tag == 0:
-            i += 1
+    labels, scores = [], []
+    words = _words(offsets, text)
+    for word in words:
+        tagged = [i for i in word if best[i] != 0]
+        i = max(tagged, key=lambda k: probabilities[k, best[k]]) if tagged else word[0]
+        labels.append(int(best[i]) if tagged else 0)
+        scores.append(float(probabilities[i, best[i]]))
+    mentions, w = [], 0
+    while w < len(words):
+        if labels[w] == 0:
+            w += 1
             continue
-        kind, j = _kind(tag), i + 1
-        while j < n and best[j] != 0 and best[j] % 2 == 0 and _kind(int(best[j])) == kind:
-            j += 1
-        start, end = offsets[i][0], offsets[j - 1][1]
-        while j < n and offsets[j][0] == end and offsets[j][1] > end and text[end:end + 1].isalnum():
-            end = offsets[j][1]  # the rest of a word split into pieces
-            j += 1
-        confidence = float(probabilities[np.arange(i, j), best[i:j]].mean())
+        kind, v = _kind(labels[w]), w + 1
+        while v < len(words) and labels[v] != 0 and labels[v] % 2 == 0 and _kind(labels[v]) == kind:
+            v += 1
+        start, end = offsets[words[w][0]][0], offsets[words[v - 1][-1]][1]
         typ, role = MENTION_KINDS[kind]
         mentions.append({"start": int(start), "end": int(end), "text": text[start:end], "type": typ, "role": role,
-                         "confidence": round(confidence, 4)})
-        i = j
+                         "confidence": round(float(np.mean(scores[w:v])), 4)})
+        w = v
     return mentions
 
 

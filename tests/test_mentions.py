@@ -48,3 +48,18 @@ def test_continuations_link_to_the_nearest_earlier_source_of_their_type():
               "official_statement", "anonymous_source"]
     mentions = [gladkov, [], [], source, [], []]
     assert resolve_source_of(labels, mentions) == [None, 0, None, None, 0, 3]
+
+
+def test_a_span_starting_inside_a_word_covers_the_whole_word():
+    text = "Vyacheslav Gladkov spoke."
+    _, offsets, _ = SentenceTokenizer().encode_pieces([text])
+    pieces = [text[a:b] for a, b in offsets[0]]
+    tags = [0] * len(offsets[0])
+    begin, inside = MENTION_TAGS.index("B-official_statement/source"), MENTION_TAGS.index("I-official_statement/source")
+    for i, piece in enumerate(pieces):  # only the first word and the last piece of the surname are tagged
+        if text.startswith(piece) and i == 0:
+            tags[i] = begin
+        elif piece == pieces[offsets[0].index(max(o for o in offsets[0] if o[1] <= 18))]:
+            tags[i] = inside
+    decoded = decode_tags(_one_hot(tags), offsets[0], text)
+    assert [m["text"] for m in decoded] == ["Vyacheslav Gladkov"]
