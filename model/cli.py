@@ -263,11 +263,17 @@ def suggest(
 
 @app.command()
 def prepare(model_dir: ModelOpt = None,
-            backend: Annotated[str, typer.Option("--backend", "-b", metavar="NAME", help="ONNX backend to build.")] = "onnx-int8"):
+            backend: Annotated[Optional[str], typer.Option("--backend", "-b", metavar="NAME", help=(
+                "ONNX backend to build (default: the model's own backend when it is an ONNX one, else onnx-int8)."),
+                show_default=False)] = None):
     """Build and cache an ONNX Runtime backend's graphs now (otherwise done on first use)."""
+    from credscore.backends import configured_backend
     from credscore.backends.onnx_cache import PRECISIONS, ensure_compiled
     from credscore.model_dir import ModelDirectory
 
+    if backend is None:
+        own = configured_backend(ModelDirectory(model_dir).config())
+        backend = own if own.startswith("onnx-") else "onnx-int8"
     precision = backend.removeprefix("onnx-")
     if not backend.startswith("onnx-") or precision not in PRECISIONS:
         raise InputError(f"--backend: expected one of {', '.join('onnx-' + p for p in PRECISIONS)}, got {backend!r}")
