@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 
 
 #: Characters of a sentence handed to the tokenizer per allowed token.  Only the first
@@ -51,42 +50,25 @@ class SentenceTokenizer:
         self.cls_token_id = self._tok.token_to_id("[CLS]")
         self.sep_token_id = self._tok.token_to_id("[SEP]")
 
-    def encode(self, sentences: list[str]) -> tuple[list[list[int]], list[bool]]:
-        """Ids per sentence, and per sentence whether it was truncated.
+    def _encode(self, sentences: list[str]):
+        """``tokenizers`` encodings of ``sentences`` and per sentence whether it was truncated.
 
         Sentences longer than ``max_length * CHARS_PER_TOKEN`` characters are
         clipped before tokenising (they are truncated in any case).
         """
         budget = self.max_length * CHARS_PER_TOKEN
-        clipped = [s if len(s) <= budget else s[:budget] for s in sentences]
-        encodings = self._tok.encode_batch(clipped)
-        return ([e.ids for e in encodings],
-                [bool(e.overflowing) or len(s) > budget for e, s in zip(encodings, sentences)])
+        encodings = self._tok.encode_batch([s if len(s) <= budget else s[:budget] for s in sentences])
+        return encodings, [bool(e.overflowing) or len(s) > budget for e, s in zip(encodings, sentences)]
+
+    def encode(self, sentences: list[str]) -> tuple[list[list[int]], list[bool]]:
+        """Ids per sentence (``[CLS] ... [SEP]``), and per sentence whether it was truncated."""
+        encodings, truncated = self._encode(sentences)
+        return [e.ids for e in encodings], truncated
 
     def encode_pieces(self, sentences: list[str]) -> tuple[list[list[int]], list[list[tuple[int, int]]], list[bool]]:
         """Per sentence: ids without ``[CLS]``/``[SEP]``, each id's character offsets in it, and truncation.
 
         The pieces of one sentence are what a joint window (:mod:`credscore.windows`) puts between two ``[SEP]``.
         """
-        budget = self.max_length * CHARS_PER_TOKEN
-        clipped = [s if len(s) <= budget else s[:budget] for s in sentences]
-        encodings = self._tok.encode_batch(clipped)
-        ids, offsets = zip(*(strip_specials(e.ids, e.offsets) for e in encodings)) if encodings else ((), ())
-        return (list(ids), [list(o) for o in offsets],
-                [bool(e.overflowing) or len(s) > budget for e, s in zip(encodings, sentences)])
-
-
-def strip_specials(ids: list[int], offsets: list[tuple[int, int]]) -> tuple[list[int], list[tuple[int, int]]]:
-    """An encoding's ids and character offsets without its leading ``[CLS]`` and final ``[SEP]``."""
-    return ids[1:-1], offsets[1:-1]
-
-
-def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Right-padded int64 ids ``(B, T)`` and attention mask ``(B, T)`` of ``B`` id lists (``T``: the longest)."""
-    width = max(len(x) for x in sequences)
-    ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(sequences), width), dtype=np.int64)
-    for row, seq in enumerate(sequences):
-        ids[row, : len(seq)] = seq
-        mask[row, : len(seq)] = 1
-    return ids, mask
+        encodings, truncated = self._encode(sentences)
+        return [e.ids[1:-1] for e in encodings], [list(e.offsets[1:-1]) for e in encodings], truncated
