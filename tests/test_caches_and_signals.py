@@ -42,12 +42,12 @@ def test_an_edited_manifest_is_detected_and_rebuilt(tiny_model_dir, tmp_path, mo
     compiled = _compile(tiny_model_dir)
     manifest_path = compiled / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["hidden_size"] = "abc"  # checksums of the graphs still match; the manifest does not
+    manifest["feature_dim"] = "abc"  # checksums of the graphs still match; the manifest does not
     manifest_path.write_text(json.dumps(manifest))
     assert not _is_complete(compiled)
     again = _compile(tiny_model_dir)
     assert again == compiled and _is_complete(again)
-    assert isinstance(json.loads(manifest_path.read_text())["hidden_size"], int)
+    assert isinstance(json.loads(manifest_path.read_text())["feature_dim"], int)
 
 
 def test_a_cache_path_that_is_a_file_falls_back_to_one_reused_user_folder(tiny_model_dir, tmp_path, monkeypatch,
