@@ -153,9 +153,15 @@ class Predictor:
 
     @staticmethod
     def _groups(documents: list[list[str]]):
-        """``(index of the group's first sentence, documents)`` of about :data:`CHUNK_SENTENCES` sentences."""
+        """``(index of the group's first sentence, documents)`` of at most :data:`CHUNK_SENTENCES` sentences.
+
+        A longer document is windowed in parts of :data:`CHUNK_SENTENCES` consecutive sentences (its
+        windows never cross a part boundary): token ids and windows stay bounded for any length, and the
+        parts depend on the document alone.
+        """
+        parts = [doc[i:i + CHUNK_SENTENCES] for doc in documents for i in range(0, len(doc), CHUNK_SENTENCES)]
         group, size, first = [], 0, 0
-        for doc in documents:
+        for doc in parts:
             if group and size + len(doc) > CHUNK_SENTENCES:
                 yield first, group
                 first, group, size = first + size, [], 0

@@ -215,6 +215,10 @@ def _mention(d: dict) -> _Mention:
     return _Mention(**{k: d[k] for k in _FIELDS})
 
 
+#: How many earlier mentions a mention is compared with (nearest first).
+MAX_LOOKBACK = 400
+
+
 def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
     """Group ``mentions`` (dicts with ``sentence``, ``start``, ``end``, ``text``, ``type``, ``role``).
 
@@ -228,7 +232,9 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
     groups: list[list[int]] = []
     rule: list[str] = []
     for j, m in enumerate(ms):
-        earlier = list(range(j - 1, -1, -1))  # nearest first
+        # Nearest first, and at most MAX_LOOKBACK mentions back: an article has far fewer, and the bound
+        # keeps grouping linear on archives-sized texts (a 5 MB article has tens of thousands of mentions).
+        earlier = range(j - 1, max(-1, j - 1 - MAX_LOOKBACK), -1)
         found, why = None, "new"
         if m.pronoun:
             for k in earlier:
@@ -343,19 +349,25 @@ def sources_from_mentions(mentions: list[dict], source_of: dict[int, int | None]
             speaking.setdefault(m["sentence"], [])
             if group_of[i] not in speaking[m["sentence"]]:
                 speaking[m["sentence"]].append(group_of[i])
-    said: dict[int, set[int]] = {g: {s for s, gs in speaking.items() if g in gs} for g in range(len(groups))}
+    said: dict[int, set[int]] = {g: set() for g in range(len(groups))}
+    for sent, gs in speaking.items():
+        for g in gs:
+            said[g].add(sent)
     for sent, target in _continuations({k: v for k, v in source_of.items() if v is not None}).items():
         for g in speaking.get(target, []):
             if sent < n:
                 said[g].add(sent)
+    channels_in: dict[int, set[int]] = {}  # sentence -> groups mentioned there as a channel
+    for i, m in enumerate(mentions):
+        if m["role"] == "channel":
+            channels_in.setdefault(m["sentence"], set()).add(group_of[i])
     out = []
     for g, members in enumerate(groups):
         ms = [mentions[i] for i in members]
         sents = sorted(said[g])
         hedged = [i for i in sents if i < len(hed_labels) and hed_labels[i] != "none"]
         own_sentences = {m["sentence"] for m in ms if m["role"] == "source"}
-        via = sorted({group_of[i] for i, m in enumerate(mentions)
-                      if m["role"] == "channel" and m["sentence"] in own_sentences and group_of[i] != g})
+        via = sorted({c for sent in own_sentences for c in channels_in.get(sent, ()) if c != g})
         types = Counter(m["type"] for m in ms if m["role"] == "source") or Counter(m["type"] for m in ms)
         parsed = [_mention(m) for m in ms]
         first = parsed[0]

@@ -90,13 +90,13 @@ def test_five_megabyte_article_in_chunks_with_progress(tiny_model, monkeypatch):
     text = (sentence * (5_000_000 // len(sentence) + 1))[:5_000_000]
     calls = []
     chunk_sizes = []
-    real_encode = tiny_model.predictor.tokenizer.encode
+    real_encode = tiny_model.predictor.tokenizer.encode_pieces
 
     def spy(chunk):
         chunk_sizes.append(len(chunk))
         return real_encode(chunk)
 
-    monkeypatch.setattr(tiny_model.predictor.tokenizer, "encode", spy)
+    monkeypatch.setattr(tiny_model.predictor.tokenizer, "encode_pieces", spy)
     res = tiny_model.score(text, progress=lambda done, total: calls.append((done, total)))
     n = len(res.sentences)
     assert n > 50_000
