@@ -198,6 +198,13 @@ class CredscoreNetwork(nn.Module):
         ctx = self.context.forward_document(emb)
         return tuple(self.heads[task](ctx) for task in TASKS)
 
+    def forward(self, input_ids, attention_mask, doc_lengths: list[int]) -> dict[str, torch.Tensor]:
+        """Logits per task for ``N`` single-sentence rows ``(N, T)``, each pooled over its own mask."""
+        mask = attention_mask.to(torch.float32)
+        pool = (mask / mask.sum(1, keepdim=True).clamp(min=1.0)).unsqueeze(1)
+        features, _ = self.encode_windows(input_ids, attention_mask, pool)
+        return self.classify(features[:, 0], doc_lengths)
+
     def head_state_dict(self) -> dict[str, torch.Tensor]:
         """Weights of everything but the encoder (context layer and heads)."""
         return {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")}
