@@ -35,7 +35,10 @@ def test_reload_gives_identical_predictions(tiny_model_dir, tiny_model):
 
 def test_training_learns_a_learnable_toy_task(tmp_path):
     rows = make_rows(24, 5, seed=1)
-    cfg = tiny_train_config(epochs=8, lr=1e-2, lora_lr=1e-2)
+    # The shipped design (each sentence encoded alone, then the BiGRU); 12 epochs because 8 left the
+    # loss at 0.75-0.87 of its start for some seeds, too close to the bound to be a stable test.
+    cfg = tiny_train_config(epochs=12, lr=1e-2, lora_lr=1e-2)
+    cfg.network.window_tokens = 0
     report = Trainer(cfg, log=lambda *a: None).fit(rows[:100], rows[100:], tmp_path / "m")
     losses = [h["train_loss"] for h in report["history"]]
     assert losses[-1] < 0.8 * losses[0]
