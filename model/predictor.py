@@ -28,7 +28,7 @@ from credscore.calibration import apply_temperature
 from credscore.tasks import TASKS
 from credscore.mentions import decode_tags, resolve_source_of
 from credscore.tokenization import SentenceTokenizer
-from credscore.windows import build_window, pad_windows, plan_windows
+from credscore.windows import document_windows, pad_windows, plan_windows
 
 #: Sentences tokenised and windowed together (whole documents); bounds the memory of token ids.
 CHUNK_SENTENCES = 4096
@@ -196,13 +196,11 @@ class Predictor:
             offsets[row:row + len(doc)] = doc_offsets
             truncated[row:row + len(doc)] = flags
             plan = plan_windows([len(p) for p in pieces], self.backend.window_tokens, self.backend.core_tokens)
-            for window in plan:
-                built = build_window(pieces, window, tok.cls_token_id, tok.sep_token_id,
-                                     alone=self.backend.window_tokens <= 0)
+            for built, cores in document_windows(pieces, plan, tok.cls_token_id, tok.sep_token_id,
+                                                 alone=self.backend.window_tokens <= 0):
                 windows.append(built)
                 owner.append(number)
-                where.append([(s - window.start, row + s, built.token_spans[s - window.start])
-                              for s in range(window.core_start, window.core_end)])
+                where.append([(core.slot, row + core.sentence, core.token_span) for core in cores])
             row += len(doc)
         return windows, where, owner
 

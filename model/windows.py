@@ -123,6 +123,27 @@ def build_window(sentence_ids: list[list[int]], window: Window, cls_id: int, sep
     return WindowInput(ids, pool, spans)
 
 
+@dataclass
+class CoreSentence:
+    """A sentence labelled from a window: its slot in the window, its index in the document, its token span."""
+
+    slot: int
+    sentence: int
+    token_span: tuple[int, int]
+
+
+def document_windows(sentence_ids: list[list[int]], plan: list[Window], cls_id: int, sep_id: int,
+                     alone: bool = False) -> list[tuple[WindowInput, list[CoreSentence]]]:
+    """Each window of ``plan`` built from one document's ``sentence_ids``, with the core sentences it labels."""
+    out = []
+    for window in plan:
+        built = build_window(sentence_ids, window, cls_id, sep_id, alone=alone)
+        cores = [CoreSentence(s - window.start, s, built.token_spans[s - window.start])
+                 for s in range(window.core_start, window.core_end)]
+        out.append((built, cores))
+    return out
+
+
 def pad_windows(inputs: list[WindowInput], pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Padded int64 ids and mask ``(B, T)`` and float32 pooling ``(B, S, T)`` of ``B`` windows."""
     width = max(len(w.ids) for w in inputs)

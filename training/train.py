@@ -36,7 +36,7 @@ from credscore.network import LOSSES, CredscoreNetwork, NetworkConfig, build_net
 from credscore.tasks import TASK_REGISTRY, TASKS
 from credscore.mentions import IGNORE, encode_tags
 from credscore.tokenization import SentenceTokenizer
-from credscore.windows import build_window, pad_windows, plan_windows, training_windows
+from credscore.windows import document_windows, pad_windows, plan_windows, training_windows
 from credscore.training.calibration import fit_temperatures
 from credscore.training.selection import macro_f1
 
@@ -228,15 +228,14 @@ class Trainer:
             lengths = [len(p) for p in pieces[first:first + len(doc)]]
             plan = (training_windows(lengths, net.window_tokens, rng) if rng is not None
                     else plan_windows(lengths, net.window_tokens, net.core_tokens))
-            for window in plan:
-                piece = build_window(pieces[first:first + len(doc)], window, tok.cls_token_id, tok.sep_token_id,
-                                     alone=net.reads_alone)
+            for piece, cores in document_windows(pieces[first:first + len(doc)], plan, tok.cls_token_id,
+                                                 tok.sep_token_id, alone=net.reads_alone):
                 token_tags = [IGNORE] * len(piece.ids)
-                for s in range(window.core_start, window.core_end):
-                    a, b = piece.token_spans[s - window.start]
-                    token_tags[a:b] = tags[first + s]
+                for core in cores:
+                    a, b = core.token_span
+                    token_tags[a:b] = tags[first + core.sentence]
                     gather_rows.append(len(inputs))
-                    gather_slots.append(s - window.start)
+                    gather_slots.append(core.slot)
                 inputs.append(piece)
                 window_tags.append(token_tags)
             first += len(doc)
