@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from credscore.errors import InputError
+from credscore.output_target import check_output_file, open_in_place
 from credscore.reading import TEXT_SUFFIXES, read_articles
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -133,7 +135,8 @@ def done_ids(output: str, parquet: bool) -> set[str]:
 
         return shard_ids(output)
     done: set[str] = set()
-    for path in (Path(output), partial_path(Path(output))):
+    real = Path(os.path.realpath(output))  # where JsonlSink writes: through a symbolic link
+    for path in (real, partial_path(real)):
         if path.is_file():
             done |= _jsonl_ids(path)
     return done
@@ -152,13 +155,24 @@ class JsonlSink:
     existing ``NAME`` stays untouched until then.  With ``resume``, an
     existing partial file (its last line cut to the last complete row) or
     else the finished ``NAME`` is continued.  ``path=None`` writes to stdout.
+    As for every ``--output`` (:mod:`credscore.output_target`), a symbolic
+    link is written through (its target is replaced, the link stays, and so
+    does the target's mode), and a character device or FIFO is streamed into,
+    never replaced by a regular file.
     """
 
     def __init__(self, path: Path | None, resume: bool = False):
-        self.path = path
+        self.path, self.mode, self.stream = path, None, False
         if path is None:
             self.fh = sys.stdout
             return
+        check_output_file(path)
+        path = self.path = Path(os.path.realpath(path))
+        if path.exists() and not path.is_file():  # /dev/null, a terminal, a FIFO
+            self.fh, self.path, self.stream = open_in_place(path), None, True
+            return
+        if path.exists():
+            self.mode = stat.S_IMODE(path.stat().st_mode)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.partial = partial_path(path)
         if resume and not self.partial.exists() and path.exists():
@@ -179,13 +193,22 @@ class JsonlSink:
     def close(self) -> None:
         """Finish: the partial file becomes the output."""
         if self.path is None:
+            self._close_stream()
             return
         self.fh.close()
+        if self.mode is not None:
+            os.chmod(self.partial, self.mode)
         os.replace(self.partial, self.path)
 
     def abort(self) -> None:
         """Stop without finishing: the partial file stays for ``--resume``."""
         if self.path is not None:
+            self.fh.close()
+        else:
+            self._close_stream()
+
+    def _close_stream(self) -> None:
+        if self.stream:  # stdout stays open
             self.fh.close()
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from credscore.archive import JsonlSink, ParquetSink, done_ids, is_record_file, iter_records
 from credscore.batch_scoring import check_workers, score_stream
 from credscore.errors import CredscoreError, InputError
+from credscore.output_target import check_output_folder
 
 #: Formats written record by record.
 RECORD_FORMATS = ("json", "jsonl", "parquet")
@@ -47,6 +48,8 @@ def _check(format: str, output: str | None, engine: str, resume: bool) -> None:
         raise InputError("--resume continues an output file: give it with -o")
     if engine == "ray" and format != "parquet":
         raise InputError("--engine ray writes Parquet shards: add --format parquet")
+    if format == "parquet":
+        check_output_folder(output)
 
 
 def score_archive(inputs: list[str], format: str, output: str | None, model_kwargs: dict, engine: str = "local",

@@ -62,7 +62,24 @@ def check_output_file(output: str | Path) -> os.stat_result | None:
     return st
 
 
-def _open_in_place(path: Path):
+def check_output_folder(output: str | Path) -> None:
+    """Refuse a folder output (Parquet shards) that is not a folder or cannot be written, before the work starts."""
+    path = Path(output)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write there ({exc.strerror})") from None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is {_kind(st.st_mode)}; Parquet output is a folder of shards")
+    real = Path(os.path.realpath(path))
+    if _writable_folder(real) is None:
+        raise InputError(f"{path}: cannot write there (not a writable folder)")
+
+
+def open_in_place(path: Path):
+    """A text stream written into ``path`` itself (a character device or FIFO), never replacing it."""
     # O_NONBLOCK: opening a FIFO that nobody reads fails with ENXIO instead of waiting forever.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
@@ -82,7 +99,7 @@ def open_output(output: str | Path):
     path = Path(output)
     st = check_output_file(path)
     if st is not None and not stat.S_ISREG(st.st_mode):
-        with _open_in_place(path) as fh:
+        with open_in_place(path) as fh:
             yield fh
         return
     with atomic_output(Path(os.path.realpath(path))) as fh:

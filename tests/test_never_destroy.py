@@ -79,6 +79,60 @@ def test_output_through_a_symlink_keeps_the_link_and_the_mode(tiny_model_dir, ar
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
 
 
+def test_archive_output_through_a_symlink_keeps_the_link_the_mode_and_resumes(tiny_model_dir, tmp_path):
+    # The JSON Lines archive writer grows a .partial file and renames it: through the link, onto its target.
+    rows = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": ARTICLE}, {"id": "b", "text": ARTICLE}])
+    target = tmp_path / "out" / "real.jsonl"
+    target.parent.mkdir()
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    outcome = run_cli("score", str(rows), "--format", "jsonl", "-o", str(link), "--model", str(tiny_model_dir))
+    assert outcome.code == 0, outcome.stderr
+    assert link.is_symlink() and [json.loads(r)["id"] for r in target.read_text().splitlines()] == ["a", "b"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    again = run_cli("score", str(rows), "--format", "jsonl", "-o", str(link), "--resume", "--model", str(tiny_model_dir))
+    assert again.code == 0 and "2 already in the output" in again.stderr, again.stderr
+    assert link.is_symlink() and len(target.read_text().splitlines()) == 2
+
+
+def test_archive_output_onto_a_fifo_is_streamed_not_replaced(tiny_model_dir, tmp_path):
+    rows = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": ARTICLE}])
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = {}
+
+    def reader():
+        with open(fifo, "rb") as fh:
+            got["data"] = fh.read()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for _ in range(100):
+        outcome = run_cli("score", str(rows), "--format", "jsonl", "-o", str(fifo), "--model", str(tiny_model_dir))
+        if outcome.code == 0 or "no reader" not in outcome.stderr:
+            break
+        threading.Event().wait(0.05)
+    thread.join(10)
+    assert outcome.code == 0, outcome.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert json.loads(got["data"].splitlines()[0])["id"] == "a"
+    assert not list(tmp_path.glob(".pipe*"))
+
+
+def test_parquet_output_that_is_not_a_folder_is_refused_before_the_model_loads(tmp_path):
+    rows = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": ARTICLE}])
+    plain = tmp_path / "plain"
+    plain.write_text("keep")
+    nomodel = str(tmp_path / "nomodel")
+    _error(run_cli("score", str(rows), "--format", "parquet", "-o", str(plain), "--model", nomodel),
+           "is a regular file; Parquet output is a folder")
+    _error(run_cli("score", str(rows), "--format", "parquet", "-o", str(plain / "sub"), "--model", nomodel),
+           "cannot write there")
+    assert plain.read_text() == "keep"
+
+
 def test_output_onto_a_fifo_is_written_in_place(tiny_model_dir, article, tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
