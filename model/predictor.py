@@ -220,8 +220,11 @@ class Predictor:
                 raise ModelLoadError(f"the model gave non-finite {task} scores: its weights are damaged "
                                      "(NaN or infinite values)")
         flat = [s for doc in documents for s in doc]
-        mentions = [decode_tags(t, o, text) if t is not None else [] for t, o, text in zip(tags, offsets, flat)]
         labels = [TASKS["attribution"][i] for i in scores["attribution"].argmax(1)]
+        # Guide section 3: only an attributed sentence has source mentions, so a sentence labelled
+        # `unattributed` reports none (its tagged words name actors of the claim, not who vouches).
+        mentions = [decode_tags(t, o, text) if t is not None and label != "unattributed" else []
+                    for t, o, text, label in zip(tags, offsets, flat, labels)]
         bounds = np.cumsum([0] + lengths)
         source_of = [target for a, b in zip(bounds[:-1], bounds[1:])
                      for target in resolve_source_of(labels[a:b], mentions[a:b])]

@@ -55,3 +55,13 @@ def test_cli_score_json_with_shipped_model():
     doc = json.loads(res.stdout)
     assert doc["model"]["name"] == "credscore-minilm"
     assert len(doc["sentences"]) == 16
+
+
+def test_only_attributed_sentences_report_source_mentions(shipped):
+    """Guide section 3: a sentence labelled `unattributed` has no source mentions, an attributed one may."""
+    sentences = ["The bridge, built in 1932 by the city council, is 40 metres long.",
+                 "Mayor Anne Hidalgo said the bridge would reopen in May."]
+    predictions = shipped.predict(sentences, context="none")
+    assert predictions[0].attribution.label == "unattributed" and predictions[0].sources == []
+    assert predictions[1].attribution.label != "unattributed"
+    assert [m["text"] for m in predictions[1].sources] == ["Mayor Anne Hidalgo"]

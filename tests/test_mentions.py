@@ -63,3 +63,30 @@ def test_a_span_starting_inside_a_word_covers_the_whole_word():
             tags[i] = inside
     decoded = decode_tags(_one_hot(tags), offsets[0], text)
     assert [m["text"] for m in decoded] == ["Vyacheslav Gladkov"]
+
+
+def _tagged(text: str, words: dict[str, str]) -> np.ndarray:
+    """One-hot tag probabilities: every piece of each word in ``words`` gets that tag."""
+    _, offsets, _ = SentenceTokenizer().encode_pieces([text])
+    tags = []
+    for a, b in offsets[0]:
+        word = next((w for w in words if text.find(w) <= a and b <= text.find(w) + len(w)), None)
+        tags.append(MENTION_TAGS.index(words[word]) if word else 0)
+    return _one_hot(tags), offsets[0]
+
+
+def test_a_mention_whose_tags_change_type_inside_stays_one_mention_of_the_majority_type():
+    text = "A Ukrainian intelligence source said so."
+    probs, offsets = _tagged(text, {"A": "B-anonymous_source/source", "Ukrainian": "I-official_statement/source",
+                                    "intelligence": "I-anonymous_source/source", "source": "I-anonymous_source/source"})
+    decoded = decode_tags(probs, offsets, text)
+    assert [(m["text"], m["type"]) for m in decoded] == [("A Ukrainian intelligence source", "anonymous_source")]
+
+
+def test_punctuation_inside_a_mention_is_bridged_but_a_new_begin_tag_starts_a_new_mention():
+    text = "Mr. Trump and the Kyiv Post said so."
+    probs, offsets = _tagged(text, {"Mr": "B-direct_claim/source", "Trump": "I-direct_claim/source",
+                                    "the": "B-agency/channel", "Kyiv": "I-agency/channel", "Post": "I-agency/channel"})
+    decoded = decode_tags(probs, offsets, text)
+    assert [(m["text"], m["type"], m["role"]) for m in decoded] == [
+        ("Mr. Trump", "direct_claim", "source"), ("the Kyiv Post", "agency", "channel")]
