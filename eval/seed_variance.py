@@ -1,10 +1,13 @@
 """Spread of dev and test macro-F1 across training runs that differ only in their seed.
 
-    python -m credscore.eval.seed_variance model/weights runs/final7_seed7 --output eval/reports/seed_variance.json
+    python -m credscore.eval.seed_variance model/weights runs/design/sentence+bigru-seed29-f1 \
+        --output eval/reports/seed_variance.json
 
-Each model directory is evaluated on both inference paths (fp32 PyTorch and
-the int8 ONNX Runtime fast path); the report gives every run's numbers and,
-per split, path and head, the mean and the sample standard deviation.
+Each model directory is evaluated on corpus v2's dev and test splits
+(seeds + OneStopEnglish, :data:`credscore.eval.report.SPLITS`) on two
+inference paths, fp32 PyTorch and int8 ONNX Runtime, and on the source-mention
+overlap F1 of the test split (fp32).  The report gives every run's numbers
+and, per split, path and head, the mean and the sample standard deviation.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import json
 import statistics
 from pathlib import Path
 
-from credscore.eval.report import evaluate_probs, predict_rows
 from credscore.atomic import atomic_output
+from credscore.eval.mentions import evaluate as evaluate_mentions
+from credscore.eval.report import SPLITS, evaluate_probs, predict_rows
 from credscore.tasks import TASKS
 from credscore.training.data import load_rows
 
-SPLITS = {"dev": Path("seeds/dev.jsonl"), "test": Path("seeds/test.jsonl")}
+PATHS = {"fp32": "torch", "int8": "onnx-int8"}
 
 
 def evaluate_run(model_dir: Path) -> dict:
@@ -29,12 +33,15 @@ def evaluate_run(model_dir: Path) -> dict:
 
     seed = ModelDirectory(model_dir).config().get("training", {}).get("config", {}).get("seed")
     out = {"model": str(model_dir), "seed": seed}
-    for path_name, backend in (("fp32", "torch"), ("fast", "onnx-int8")):
+    for path_name, backend in PATHS.items():
         model = load_model(model_dir, backend=backend)
-        for split, data in SPLITS.items():
-            ordered, scores = predict_rows(model, load_rows([data]))
+        for split in ("dev", "test"):
+            rows = load_rows([p for p in SPLITS[split] if p.exists()])
+            ordered, scores = predict_rows(model, rows)
             report = evaluate_probs(ordered, scores)
             out[f"{split}_{path_name}"] = {t: report[t]["macro_f1"] for t in TASKS}
+            if path_name == "fp32" and split == "test":
+                out["test_mentions"] = {"overlap_f1": evaluate_mentions(model, rows)["all"]["overlap"]["f1"]}
     return out
 
 
@@ -43,7 +50,7 @@ def summarise(runs: list[dict]) -> dict:
     keys = [k for k in runs[0] if k not in ("model", "seed")]
     return {k: {t: {"mean": statistics.mean(r[k][t] for r in runs),
                     "std": statistics.stdev(r[k][t] for r in runs) if len(runs) > 1 else 0.0}
-                for t in TASKS} for k in keys}
+                for t in runs[0][k]} for k in keys}
 
 
 def main() -> None:

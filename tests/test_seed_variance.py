@@ -18,5 +18,5 @@ def test_evaluate_run_covers_both_paths_and_splits(tiny_model_dir, tmp_path, mon
     monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(tmp_path / "cache"))
     run = evaluate_run(tiny_model_dir)
     assert run["seed"] == 3
-    assert set(run) == {"model", "seed", "dev_fp32", "test_fp32", "dev_fast", "test_fast"}
+    assert set(run) == {"model", "seed", "dev_fp32", "test_fp32", "dev_int8", "test_int8", "test_mentions"}
     assert all(0.0 <= v <= 1.0 for k, res in run.items() if k not in ("model", "seed") for v in res.values())
