@@ -67,7 +67,9 @@ def train_one(design: str, seed: int, epochs: int, fraction: float, output: Path
     for key, value in overrides.get("train", {}).items():
         setattr(config, key, value)
     config.network.__post_init__()
-    train_rows = document_subset(load_rows(TRAIN), fraction)
+    # {"data": {"add_train": [...]}} adds files to every fraction (e.g. the hedging-only certainty rows).
+    extra = [Path(p) for p in overrides.get("data", {}).get("add_train", [])]
+    train_rows = document_subset(load_rows(TRAIN), fraction) + (load_rows(extra) if extra else [])
     dev_rows = load_rows(DEV)
     start = time.perf_counter()
     report = Trainer(config, log=lambda m: print(m, file=sys.stderr), measure_before=False).fit(
@@ -105,7 +107,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--fraction", type=float, default=1.0, help="share of training documents (learning curve)")
     parser.add_argument("--runs-dir", type=Path, default=Path("runs/design"))
-    parser.add_argument("--overrides", default="{}", help='JSON: {"network": {...}, "train": {...}}')
+    parser.add_argument("--overrides", default="{}",
+                        help='JSON: {"network": {...}, "train": {...}, "data": {"add_train": [FILE, ...]}}')
     parser.add_argument("--output", type=Path, default=Path("eval/reports/design-comparison.json"))
     parser.add_argument("--jobs", type=int, default=1, help="runs side by side (threads split between them)")
     parser.add_argument("--one", nargs=2, metavar=("DESIGN", "SEED"), help=argparse.SUPPRESS)
