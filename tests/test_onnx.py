@@ -107,6 +107,17 @@ def test_int8_fast_path_agrees_with_fp32(tiny_model_dir, tiny_model, compiled_ca
     assert len(result.sentences) == 2 and 0 <= result.profile.reliability <= 100
 
 
+def test_int8_graph_keeps_the_feed_forward_outputs_and_the_mention_head_fp32(compiled_cache):
+    import onnx
+
+    (encoder,) = compiled_cache.glob("onnx-int8-*/encoder.onnx")
+    nodes = {n.name: n.op_type for n in onnx.load(str(encoder)).graph.node}
+    kept = [name for name in nodes if name.endswith("/output/dense/MatMul") and "/attention/" not in name]
+    assert kept and all(nodes[name] == "MatMul" for name in kept)  # not replaced by an integer product
+    assert any(name.startswith("/mention/") and op == "MatMul" for name, op in nodes.items())
+    assert any(op in ("MatMulInteger", "DynamicQuantizeMatMul", "QAttention") for op in nodes.values())
+
+
 def test_parallel_batches_give_the_same_vectors_in_order(tiny_model_dir, compiled_cache, monkeypatch):
     """Batches run side by side from a thread pool land in input order, with monotone progress."""
     from credscore.model_dir import ModelDirectory

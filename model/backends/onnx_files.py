@@ -18,7 +18,7 @@ from credscore.errors import ModelLoadError
 from credscore.model_dir import read_json
 
 #: Bump when the export recipe changes: old caches are then ignored.
-EXPORT_RECIPE = 2  # 2: joint windows (pooling matrix input), mention tag output
+EXPORT_RECIPE = 3  # 2: joint windows (pooling matrix input), mention tag output; 3: FFN outputs fp32 in int8
 OPSET = 17
 PRECISIONS = ("int8", "fp32")
 ENCODER_FILE, HEADS_FILE, MANIFEST_FILE = "encoder.onnx", "heads.onnx", "manifest.json"
