@@ -97,9 +97,8 @@ def test_archive_output_through_a_symlink_keeps_the_link_the_mode_and_resumes(ti
     assert link.is_symlink() and len(target.read_text().splitlines()) == 2
 
 
-def test_archive_output_onto_a_fifo_is_streamed_not_replaced(tiny_model_dir, tmp_path):
-    rows = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": ARTICLE}])
-    fifo = tmp_path / "pipe"
+def _score_into_a_fifo(fifo: Path, *args: str) -> bytes:
+    """Run ``score ARGS -o FIFO`` while a thread reads the FIFO; what was read."""
     os.mkfifo(fifo)
     got = {}
 
@@ -109,15 +108,22 @@ def test_archive_output_onto_a_fifo_is_streamed_not_replaced(tiny_model_dir, tmp
 
     thread = threading.Thread(target=reader)
     thread.start()
+    # An open FIFO with no reader yet is refused rather than waited on: give the reader time to open.
     for _ in range(100):
-        outcome = run_cli("score", str(rows), "--format", "jsonl", "-o", str(fifo), "--model", str(tiny_model_dir))
+        outcome = run_cli("score", *args, "-o", str(fifo))
         if outcome.code == 0 or "no reader" not in outcome.stderr:
             break
         threading.Event().wait(0.05)
     thread.join(10)
     assert outcome.code == 0, outcome.stderr
-    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
-    assert json.loads(got["data"].splitlines()[0])["id"] == "a"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # never replaced by a regular file
+    return got["data"]
+
+
+def test_archive_output_onto_a_fifo_is_streamed_not_replaced(tiny_model_dir, tmp_path):
+    rows = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": ARTICLE}])
+    data = _score_into_a_fifo(tmp_path / "pipe", str(rows), "--format", "jsonl", "--model", str(tiny_model_dir))
+    assert json.loads(data.splitlines()[0])["id"] == "a"
     assert not list(tmp_path.glob(".pipe*"))
 
 
@@ -134,26 +140,8 @@ def test_parquet_output_that_is_not_a_folder_is_refused_before_the_model_loads(t
 
 
 def test_output_onto_a_fifo_is_written_in_place(tiny_model_dir, article, tmp_path):
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    got = {}
-
-    def reader():
-        with open(fifo, "rb") as fh:
-            got["data"] = fh.read()
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    # An open FIFO with no reader yet is refused rather than waited on: give the reader time to open.
-    for _ in range(100):
-        outcome = run_cli("score", str(article), "--format", "json", "-o", str(fifo), "--model", str(tiny_model_dir))
-        if outcome.code == 0 or "no reader" not in outcome.stderr:
-            break
-        threading.Event().wait(0.05)
-    thread.join(10)
-    assert outcome.code == 0, outcome.stderr
-    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # never replaced by a regular file
-    assert json.loads(got["data"])["sentences"]
+    data = _score_into_a_fifo(tmp_path / "pipe", str(article), "--format", "json", "--model", str(tiny_model_dir))
+    assert json.loads(data)["sentences"]
 
 
 def test_output_onto_a_fifo_without_reader_is_refused_not_waited_on(tiny_model_dir, article, tmp_path):
