@@ -67,12 +67,17 @@ def test_an_existing_model_directory_may_be_replaced(tiny_model_dir, tmp_path):
     assert ModelDirectory(tmp_path / "empty").check_output() is False
 
 
-def test_output_through_a_symlink_keeps_the_link_and_the_mode(tiny_model_dir, article, tmp_path):
-    target = tmp_path / "real.json"
+def _link_to_a_0640_file(target: Path, link: Path) -> Path:
+    target.parent.mkdir(exist_ok=True)
     target.write_text("old")
     os.chmod(target, 0o640)
-    link = tmp_path / "link.json"
     link.symlink_to(target)
+    return link
+
+
+def test_output_through_a_symlink_keeps_the_link_and_the_mode(tiny_model_dir, article, tmp_path):
+    target = tmp_path / "real.json"
+    link = _link_to_a_0640_file(target, tmp_path / "link.json")
     outcome = run_cli("score", str(article), "--format", "json", "-o", str(link), "--model", str(tiny_model_dir))
     assert outcome.code == 0, outcome.stderr
     assert link.is_symlink() and json.loads(target.read_text())["sentences"]
@@ -83,11 +88,7 @@ def test_archive_output_through_a_symlink_keeps_the_link_the_mode_and_resumes(ti
     # The JSON Lines archive writer grows a .partial file and renames it: through the link, onto its target.
     rows = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": ARTICLE}, {"id": "b", "text": ARTICLE}])
     target = tmp_path / "out" / "real.jsonl"
-    target.parent.mkdir()
-    target.write_text("old")
-    os.chmod(target, 0o640)
-    link = tmp_path / "link.jsonl"
-    link.symlink_to(target)
+    link = _link_to_a_0640_file(target, tmp_path / "link.jsonl")
     outcome = run_cli("score", str(rows), "--format", "jsonl", "-o", str(link), "--model", str(tiny_model_dir))
     assert outcome.code == 0, outcome.stderr
     assert link.is_symlink() and [json.loads(r)["id"] for r in target.read_text().splitlines()] == ["a", "b"]
