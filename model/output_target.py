@@ -37,18 +37,23 @@ def _writable_folder(folder: Path) -> Path | None:
     return None
 
 
+def _stat(path: Path) -> os.stat_result | None:
+    """``stat`` of ``path`` (following a symbolic link: what matters is what it points at); ``None``: new."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write there ({exc.strerror})") from None
+
+
 def check_output_file(output: str | Path) -> os.stat_result | None:
     """Refuse an output path that cannot be written or must not be replaced; its ``stat`` (``None``: new).
 
     Call it before long work starts, so a bad ``-o`` costs nothing.
     """
     path = Path(output)
-    try:
-        st = os.stat(path)  # follows a symbolic link: what matters is what it points at
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write there ({exc.strerror})") from None
+    st = _stat(path)
     if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
         raise InputError(f"{path}: is {_kind(st.st_mode)}; --output takes a file")
     if st is not None and not stat.S_ISREG(st.st_mode):
@@ -65,12 +70,7 @@ def check_output_file(output: str | Path) -> os.stat_result | None:
 def check_output_folder(output: str | Path) -> None:
     """Refuse a folder output (Parquet shards) that is not a folder or cannot be written, before the work starts."""
     path = Path(output)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write there ({exc.strerror})") from None
+    st = _stat(path)
     if st is not None and not stat.S_ISDIR(st.st_mode):
         raise InputError(f"{path}: is {_kind(st.st_mode)}; Parquet output is a folder of shards")
     real = Path(os.path.realpath(path))
