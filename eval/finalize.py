@@ -129,7 +129,8 @@ def main() -> None:
         f"{summary['machine']['cpu']} ({', '.join(summary['machine']['cpu_flags'])}):", "",
         comparison_table(test, list(SPLITS["test"])), "",
         "`transformer_fp32` is the PyTorch network; `transformer_fast` the same weights in ONNX Runtime "
-        "(fused attention, int8 weights except the feed-forward output projections and the mention head). Same label on both paths: "
+        "(fused attention, int8 weights except the feed-forward output projections and the mention head). "
+        "Same label on both paths: "
         + "; ".join(f"{split} attribution {a['attribution']:.1%}, hedging {a['hedging']:.1%}"
                     for split, a in agreement.items()) + ".", "",
         f"Document-bootstrap 95 % interval of test macro-F1 ({'int8' if fast else 'fp32'} path): "

@@ -33,10 +33,10 @@ def evaluate_run(model_dir: Path) -> dict:
 
     seed = ModelDirectory(model_dir).config().get("training", {}).get("config", {}).get("seed")
     out = {"model": str(model_dir), "seed": seed}
+    splits = {split: load_rows([p for p in SPLITS[split] if p.exists()]) for split in ("dev", "test")}
     for path_name, backend in PATHS.items():
         model = load_model(model_dir, backend=backend)
-        for split in ("dev", "test"):
-            rows = load_rows([p for p in SPLITS[split] if p.exists()])
+        for split, rows in splits.items():
             ordered, scores = predict_rows(model, rows)
             report = evaluate_probs(ordered, scores)
             out[f"{split}_{path_name}"] = {t: report[t]["macro_f1"] for t in TASKS}
