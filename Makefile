@@ -32,8 +32,8 @@ corpus: setup
 train: setup
 	# Reproduces the shipped model (then `python -m credscore.eval.finalize` re-measures it).
 	$(VENV)/bin/credscore train seeds/train.jsonl seeds/onestopenglish/train.jsonl \
-		--dev seeds/dev.jsonl --dev seeds/onestopenglish/dev.jsonl --epochs 4 --seed 13 --window-tokens 0 \
-		--context bigru --name credscore-minilm --model-version 0.4.0 --output runs/v3_seed13
+		--dev seeds/dev.jsonl --dev seeds/onestopenglish/dev.jsonl --epochs 3 --seed 13 --window-tokens 0 \
+		--context bigru --name credscore-minilm --model-version 0.5.0 --output runs/v4_e3_seed13
 
 eval: setup
 	$(PY) -m credscore.eval.report --output eval/reports/test

@@ -208,7 +208,7 @@ def train(
     init_from: Annotated[Optional[str], typer.Option("--init-from", metavar="MODEL", help="'default' or a model directory to continue from.",
                                                      show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
-    epochs: Annotated[Optional[int], typer.Option(metavar="N", help="Maximum epochs (default: 4, from scratch or with --init-from).",
+    epochs: Annotated[Optional[int], typer.Option(metavar="N", help="Maximum epochs (default: 3 from scratch, 4 with --init-from).",
                                                   show_default=False)] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", metavar="RATE", help=(
         "Learning rate of the adapters; the heads keep their ratio to it (default: 5e-4, heads 2e-3 from scratch; "
