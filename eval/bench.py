@@ -33,7 +33,9 @@ from pathlib import Path
 
 from credscore.atomic import atomic_output
 from credscore.data_format import group_documents
+from credscore.model_dir import DEFAULT_MODEL_DIR
 from credscore.training.data import load_rows
+from credscore.training.model_card import update_model_card
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "seeds/belgorod-legion-raid.txt"
@@ -266,6 +268,25 @@ def interleaved(jobs: dict, reps: int) -> dict[str, list[float]]:
     return out
 
 
+def speed_markdown(result: dict) -> str:
+    """The model card's *Speed* paragraph from one :func:`run` result (sentences/s, seconds, MB)."""
+    m, rate = result["machine"], result["throughput_sentences_per_s"]
+    lines = [f"Measured by `make bench` (`python -m credscore.eval.bench`) on {m['cpu']} "
+             f"({', '.join(m['cpu_flags'])}), {m['cores']} cores, {result['sentences']} sentences, "
+             f"median of {result['reps']} repetitions:", "",
+             f"- batch throughput: fp32 `torch` {rate['transformer_fp32']:.0f} sentences/s, default path "
+             f"{rate['transformer_fast']:.0f} sentences/s ({result['fast_vs_fp32_speedup']:.2f}x)",
+             f"- cold `credscore score` of the sample article: {result['cold_start_s']['default_fast']:.2f} s, "
+             f"{result['cold_start_peak_rss_mb']['default_fast']:.0f} MB peak RSS"]
+    peers = result.get("versus_peers", {})
+    if "predict_vs_plain_encoder" in peers:
+        lines.append(f"- whole-process `credscore predict`: {peers['sentences_per_s']['credscore_predict_whole_process']:.0f} "
+                     f"sentences/s, {peers['predict_vs_plain_encoder']:.2f}x the plain fp32 encoder forward pass")
+    if "predict_vs_spacy_textacy" in peers:
+        lines[-1] += f", {peers['predict_vs_spacy_textacy']:.2f}x spaCy `en_core_web_sm` + textacy"
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
@@ -279,6 +300,8 @@ def main() -> None:
     result = run(args.model, args.data, args.sentences, args.reps, args.peer_python)
     with atomic_output(args.output) as fh:
         json.dump(result, fh, indent=2)
+    # The numbers belong to the model that was measured: its card says how fast it runs on which CPU.
+    update_model_card(args.model or DEFAULT_MODEL_DIR, speed_md=speed_markdown(result))
     print(json.dumps({k: v for k, v in result.items() if k not in ("runs_s", "fast_vs_fp32_speedup_per_rep")},
                      indent=2))
 

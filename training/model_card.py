@@ -56,6 +56,9 @@ Dev metrics per head before training (the parent model, or a fresh network) and 
 {{ meta['evaluation'] }}
 {% endif %}{% if meta.get('evaluation_notes') %}
 {{ meta['evaluation_notes'] }}
+{% endif %}{% if meta.get('speed') %}
+## Speed
+{{ meta['speed'] }}
 {% endif %}
 ## Intended use
 Explaining *who vouches for what* in English news articles, sentence by
@@ -84,8 +87,9 @@ def render_model_card(meta: dict) -> str:
     return env.from_string(_TEMPLATE).render(meta=meta, tr=tr, cfg=cfg, net=cfg["network"], enc_desc=enc_desc)
 
 
-def update_model_card(model_dir, evaluation_md: str | None = None, inference: dict | None = None) -> None:
-    """Add measured evaluation text and inference settings to a saved model, rewriting its card."""
+def update_model_card(model_dir, evaluation_md: str | None = None, inference: dict | None = None,
+                      speed_md: str | None = None) -> None:
+    """Add measured evaluation text, inference settings or speed text to a saved model, rewriting its card."""
     from credscore.model_dir import ModelDirectory
 
     changes = {}
@@ -93,4 +97,6 @@ def update_model_card(model_dir, evaluation_md: str | None = None, inference: di
         changes["evaluation"] = evaluation_md
     if inference is not None:
         changes["inference"] = inference
+    if speed_md is not None:
+        changes["speed"] = speed_md
     ModelDirectory(model_dir).update_config(changes, render_model_card)
