@@ -278,12 +278,12 @@ def speed_markdown(result: dict) -> str:
              f"{rate['transformer_fast']:.0f} sentences/s ({result['fast_vs_fp32_speedup']:.2f}x)",
              f"- cold `credscore score` of the sample article: {result['cold_start_s']['default_fast']:.2f} s, "
              f"{result['cold_start_peak_rss_mb']['default_fast']:.0f} MB peak RSS"]
-    peers = result.get("versus_peers", {})
-    if "predict_vs_plain_encoder" in peers:
+    peers = result.get("versus_peers")
+    if peers:
+        spacy = (f", {peers['predict_vs_spacy_textacy']:.2f}x spaCy `en_core_web_sm` + textacy"
+                 if "predict_vs_spacy_textacy" in peers else "")
         lines.append(f"- whole-process `credscore predict`: {peers['sentences_per_s']['credscore_predict_whole_process']:.0f} "
-                     f"sentences/s, {peers['predict_vs_plain_encoder']:.2f}x the plain fp32 encoder forward pass")
-    if "predict_vs_spacy_textacy" in peers:
-        lines[-1] += f", {peers['predict_vs_spacy_textacy']:.2f}x spaCy `en_core_web_sm` + textacy"
+                     f"sentences/s, {peers['predict_vs_plain_encoder']:.2f}x the plain fp32 encoder forward pass{spacy}")
     return "\n".join(lines)
 
 

@@ -24,7 +24,6 @@ def test_bench_runs_on_a_tiny_input(tiny_model_dir, tmp_path, monkeypatch):
     assert result["first_fast_run_with_graph_build"]["wall_s"] > 0
     assert {"cpu", "cores", "onnxruntime"} <= set(result["machine"])
 
-
     # The measured numbers go into the measured model's card (on a copy: the fixture is shared).
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
