@@ -10,7 +10,7 @@ Steps (each measured in this one run, numbers written to eval/reports/):
 3. decide the default inference path: int8 when its macro-F1 (mean of both
    heads) is within 1 point of fp32 (or above it) on test and on dev, on this
    machine; otherwise ``onnx-fp32``, the same fused graphs without quantisation;
-4. expected calibration error before (T=1) and after temperature scaling;
+4. expected calibration error before (T=1, no offsets) and after calibration (temperatures, decision offsets);
 5. document-level bootstrap 95 % intervals of the test macro-F1;
 6. source-mention accuracy on test on both paths (:mod:`credscore.eval.mentions`);
 7. write the evaluation into config.json and MODEL_CARD.md.
@@ -45,20 +45,20 @@ def install(src: Path, dst: Path = DEFAULT_MODEL_DIR) -> None:
 
 
 def calibration_report(model_dir: Path, data: list[Path]) -> dict:
-    """ECE per head with the fitted temperatures and with T = 1 (uncalibrated)."""
+    """ECE per head with the fitted calibration (temperatures, offsets) and with T = 1, no offsets (uncalibrated)."""
     from credscore.api import load_model
 
     rows = load_rows(data)
     model = load_model(model_dir, backend="torch")
-    fitted = dict(model.predictor.temperatures)
+    fitted, offsets = dict(model.predictor.temperatures), dict(model.predictor.offsets)
     out = {}
-    for label, temps in (("after", fitted), ("before", {t: 1.0 for t in TASKS})):
-        model.predictor.temperatures = temps
+    for label, temps, shift in (("after", fitted, offsets), ("before", {t: 1.0 for t in TASKS}, {})):
+        model.predictor.temperatures, model.predictor.offsets = temps, shift
         ordered, scores = predict_rows(model, rows)
         out[label] = {t: expected_calibration_error(scores[t][gold_indices(ordered, t) >= 0],
                                                     gold_indices(ordered, t)[gold_indices(ordered, t) >= 0])
                       for t in TASKS}
-    out["temperatures"] = fitted
+    out["temperatures"], out["offsets"] = fitted, offsets
     return out
 
 
@@ -140,7 +140,7 @@ def main() -> None:
         f"type accuracy of matched mentions {m['all']['type_accuracy_of_matched'] or 0:.3f}; "
         f"continuation links (`source_of`) F1 {m['source_of']['f1']:.3f}.", "",
         "Dev split:", "", comparison_table(dev, list(SPLITS["dev"])), "",
-        "Expected calibration error (10 bins), before -> after temperature scaling: "
+        "Expected calibration error (10 bins), before -> after calibration (temperatures, decision offsets): "
         + "; ".join(f"{t}: dev {calib['before'][t]:.3f} -> {calib['after'][t]:.3f}, "
                     f"test {calib_test['before'][t]:.3f} -> {calib_test['after'][t]:.3f}" for t in TASKS),
     ])

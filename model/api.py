@@ -69,7 +69,7 @@ class CredscoreModel:
         network_backend = build_backend(name, directory, config)
         max_length = int(config["network"].get("max_length", 128))
         tokenizer = SentenceTokenizer(directory.encoder_spec(config).entry.tokenizer_file(), max_length)
-        predictor = Predictor(network_backend, tokenizer, directory.temperatures(), batch_size)
+        predictor = Predictor(network_backend, tokenizer, directory.temperatures(), batch_size, directory.offsets())
         return cls(predictor, config, directory.path, name)
 
     @property

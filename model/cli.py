@@ -1,7 +1,7 @@
 """The ``credscore`` command line: the composition root (a thin layer over :mod:`credscore.api`).
 
 Only this module reaches the training and evaluation packages, and only
-lazily, inside the ``train``, ``suggest`` and ``eval`` commands: the inference core never
+lazily, inside the ``train``, ``calibrate``, ``suggest`` and ``eval`` commands: the inference core never
 imports them.  Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad
 input (docs/errors.md).  Errors are one line on stderr, never a traceback
 (set ``CREDSCORE_DEBUG=1`` to see one).
@@ -194,6 +194,19 @@ def predict(
     model = load_model(model_dir, backend=backend)
     n = predict_file(model, data, None if _to_stdout(output) else Path(output), console=_stderr())
     _stderr().print(f"wrote {n} rows to {'stdout' if _to_stdout(output) else output}")
+
+
+@app.command()
+def calibrate(
+    model: Annotated[str, typer.Argument(metavar="MODEL", help="'default' or a model directory.", show_default=False)],
+    dev: Annotated[list[Path], typer.Option("--dev", metavar="FILE", help=(
+        "Labelled dev file (repeat for several): temperatures and decision offsets are fitted on it."),
+        show_default=False)],
+):
+    """Refit a model's calibration (temperatures, decision offsets) on labelled dev data; weights unchanged."""
+    from credscore.training.cli_train import run_calibration
+
+    run_calibration(model, dev, console=_stderr())
 
 
 @app.command()

@@ -12,7 +12,8 @@ A model directory holds only safetensors and JSON (plus its model card):
 ``heads.safetensors``
     context layer and task heads.
 ``calibration.json``
-    per-task temperatures.
+    per-task temperatures and, for the heads that keep them, per-class
+    decision offsets (:mod:`credscore.calibration`).
 ``MODEL_CARD.md``
     data, configuration, metrics, intended use and limitations.
 
@@ -41,6 +42,8 @@ MAX_JSON_BYTES = 16 << 20
 MAX_WEIGHTS_BYTES = 4 << 30
 #: Calibration temperatures outside this range are not a fit but damage (T <= 0 inverts or breaks every label).
 TEMPERATURE_RANGE = (1e-2, 1e2)
+#: Decision offsets beyond this size would make a class unreachable or certain: damage, not a fit.
+OFFSET_LIMIT = 20.0
 
 
 def read_json(path: Path) -> dict:
@@ -196,6 +199,36 @@ class ModelDirectory:
             out[task] = float(value)
         return out
 
+    def offsets(self) -> dict[str, list[float]]:
+        """Per-task decision offsets (one finite number per label, within :data:`OFFSET_LIMIT`), for the heads
+        that have them; a model saved before offsets existed has none."""
+        where = self.path / self.CALIBRATION_FILE
+        data = read_json(where)
+        offsets = data.get("offset", {}) if isinstance(data, dict) else None
+        if not isinstance(offsets, dict):
+            raise ModelLoadError(f"{where}: 'offset' must be an object of lists of numbers per task")
+        out = {}
+        for task, labels in TASKS.items():
+            if task not in offsets:
+                continue
+            values = offsets[task]
+            if not isinstance(values, list) or len(values) != len(labels) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    and abs(v) <= OFFSET_LIMIT for v in values):
+                raise ModelLoadError(f"{where}: offset.{task} must be {len(labels)} numbers between "
+                                     f"-{OFFSET_LIMIT:g} and {OFFSET_LIMIT:g}, got {values!r:.60}")
+            out[task] = [float(v) for v in values]
+        return out
+
+    def write_calibration(self, temperatures: dict[str, float], offsets: dict[str, list[float]] | None = None,
+                          directory: Path | None = None) -> None:
+        """Write ``calibration.json`` (into ``directory``, default this model's) atomically."""
+        from credscore.atomic import atomic_output
+
+        data = {"temperature": temperatures, **({"offset": offsets} if offsets else {})}
+        with atomic_output((directory or self.path) / self.CALIBRATION_FILE) as fh:
+            fh.write(json.dumps(data, indent=2) + "\n")
+
     # -- the network, with torch ------------------------------------------------
     def load_network(self) -> LoadedNetwork:
         """The network ready for inference (LoRA merged into the encoder).
@@ -267,7 +300,7 @@ class ModelDirectory:
         return (read_safetensors(adapter) if adapter.exists() else None), read_safetensors(self.path / self.HEADS_FILE)
 
     def save(self, network, spec: EncoderSpec, temperatures: dict[str, float], meta: dict,
-             model_card: str = "") -> None:
+             model_card: str = "", offsets: dict[str, list[float]] | None = None) -> None:
         """Write a complete model directory at :attr:`path` atomically."""
         from safetensors.torch import save_file
 
@@ -288,8 +321,7 @@ class ModelDirectory:
             config = dict(meta, format_version=self.FORMAT_VERSION, labels={t: list(l) for t, l in TASKS.items()},
                           network=network.config.to_dict(), encoder=spec.to_dict())
             (tmp / self.CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-            (tmp / self.CALIBRATION_FILE).write_text(json.dumps({"temperature": temperatures}, indent=2) + "\n",
-                                                     encoding="utf-8")
+            self.write_calibration(temperatures, offsets, directory=tmp)
             if model_card:
                 (tmp / self.MODEL_CARD_FILE).write_text(model_card, encoding="utf-8")
 

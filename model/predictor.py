@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from credscore.calibration import apply_temperature
+from credscore.calibration import apply_calibration
 from credscore.tasks import TASKS
 from credscore.mentions import decode_tags, resolve_source_of
 from credscore.tokenization import SentenceTokenizer
@@ -96,6 +96,9 @@ class Predictor:
         per-task temperature (calibration); 1.0 = raw softmax.
     batch_size:
         windows per encoder pass (``None``: the backend's ``batch_size``).
+    offsets:
+        per-task decision offsets ``(C,)`` added to the scaled logits
+        (:func:`credscore.calibration.apply_calibration`); a task without: none.
 
     The window plan (:func:`credscore.windows.plan_windows`) is the network's own,
     as the backend reports it (``window_tokens`` 0: sentences alone).
@@ -105,6 +108,7 @@ class Predictor:
     tokenizer: SentenceTokenizer
     temperatures: dict[str, float] = field(default_factory=dict)
     batch_size: int | None = None
+    offsets: dict[str, list[float]] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.batch_size is None:
@@ -212,7 +216,7 @@ class Predictor:
             return Probabilities({t: np.zeros((0, len(l))) for t, l in TASKS.items()}, [], [])
         features, tags, offsets, truncated = self.encode(documents, progress)
         logits = self.backend.classify(features, lengths)
-        scores = {t: apply_temperature(logits[t], self.temperatures.get(t, 1.0)) for t in TASKS}
+        scores = {t: apply_calibration(logits[t], self.temperatures.get(t, 1.0), self.offsets.get(t)) for t in TASKS}
         for task, values in scores.items():  # damaged weights (NaN, inf) must not become "reliability": NaN
             if not np.isfinite(values).all():
                 from credscore.errors import ModelLoadError

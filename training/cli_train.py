@@ -1,4 +1,4 @@
-"""``credscore train``: validate the data, then fine-tune and save a model with its provenance."""
+"""``credscore train``: validate the data, then fine-tune and save a model with its provenance; ``credscore calibrate``."""
 
 from __future__ import annotations
 
@@ -181,3 +181,43 @@ def run_training(data: list[Path], dev: Path | list[Path] | None, output: Path, 
         log(line)
     log(f"wrote {output} ({name} {version}) in {report['train_seconds']:.0f} s")
     return report
+
+
+def run_calibration(model: str, dev: list[Path], console=None) -> dict:
+    """Refit a saved model's temperatures and decision offsets on ``dev`` (``credscore calibrate``).
+
+    The network's weights are not touched: only ``calibration.json`` and the
+    training report in ``config.json`` and the model card change, each file
+    replaced atomically.  Returns the new calibration report.
+    """
+    import numpy as np
+    import torch
+
+    from credscore.network import NetworkConfig
+    from credscore.training.calibration import fit_decision_offsets, fit_temperatures
+    from credscore.training.model_card import render_model_card
+
+    log = (lambda m: console.print(m, soft_wrap=True, highlight=False, markup=False)) if console is not None else print
+    path = DEFAULT_MODEL_DIR if model == "default" else Path(model)
+    directory = ModelDirectory(path)
+    if not directory.is_model():
+        raise InputError(f"no model at {path}")
+    saved = directory.config()
+    rows = _labelled_rows(list(dev), "dev", dict(warn=lambda _: None))
+    config = TrainConfig(network=NetworkConfig.from_dict(saved["network"]), encoder=directory.encoder_spec(saved))
+    trainer = Trainer(config, log=log, measure_before=False)
+    ds = trainer._dataset(rows)
+    logits = trainer.evaluate_logits(directory.load_network().network, ds)
+    temperatures, uncalibrated = fit_temperatures(logits, {t: torch.tensor(ds[t]) for t in TASKS}, TASKS,
+                                                  directory.temperatures(), log)
+    offsets, offset_report = fit_decision_offsets({t: logits[t].numpy() for t in TASKS},
+                                                  {t: np.array(ds[t]) for t in TASKS}, ds["doc_id"],
+                                                  temperatures, TASKS, log)
+    directory.write_calibration(temperatures, offsets)
+    training = dict(saved.get("training", {}), temperatures=temperatures, uncalibrated=uncalibrated,
+                    offsets=offset_report, calibrated_on={"files": _files(list(dev)), "rows": len(rows)})
+    directory.update_config({"training": training}, render_card=render_model_card if "training" in saved else None)
+    log(f"wrote {directory.CALIBRATION_FILE} of {model}: temperatures "
+        + ", ".join(f"{t} {v:.3f}" for t, v in temperatures.items())
+        + "; offsets " + (", ".join(offsets) if offsets else "none"))
+    return {"temperatures": temperatures, "offsets": offset_report}

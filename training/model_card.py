@@ -21,7 +21,8 @@ annotation guide.
 - Source mentions: {% if net.get('mention_head') %}BIO tags over 4 types x 2 roles on every token{% if net.get('mention_pool') %}; the sentence heads also read the sentence's tokens weighted by the probability that they belong to a mention{% endif %}{% else %}none (no mention head){% endif %}
 - Sentence-level layer over the document: `{{ net.context }}` (see `model/network.py`)
 - Calibration: temperature scaling on dev: {% for t, v in tr.temperatures.items() %}{{ t }} T={{ '%.3f' % v }}{% if tr.get('uncalibrated', {}).get(t) %} (not fitted: {{ tr.uncalibrated[t] }}; kept){% endif %}{% if not loop.last %}, {% endif %}{% endfor %}
-
+{% if tr.get('offsets') %}- Decision offsets (fitted on dev, kept where the gain holds on held-out dev documents): {% for t, o in tr.offsets.items() %}{{ t }} {% if o.kept %}kept, {{ o.offsets | join(' / ') }} (dev macro-F1 {{ '%.3f' % o.dev_macro_f1 }}, {{ '%.3f' % o.dev_macro_f1_out_of_fold }} out of fold){% elif o.get('why') %}none ({{ o.why }}){% else %}not kept ({{ '%.3f' % o.dev_macro_f1 }}, {{ '%.3f' % o.dev_macro_f1_out_of_fold }} out of fold){% endif %}{% if not loop.last %}; {% endif %}{% endfor %}
+{% endif %}
 ## Training
 - Data: {{ meta.get('data_description', 'see training report') }}
 - Rows: {{ tr.train_rows }} train, {{ tr.dev_rows }} dev
