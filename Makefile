@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: setup demo test eval bench bench-scale corpus train clean-venv
+.PHONY: setup demo test test-slow eval bench bench-scale corpus train clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: setup
 test: setup
 	$(PY) -m pytest
 
+# The slow integration runs that `make test` leaves out (about 8 minutes more); CI runs both.
+test-slow: setup
+	$(PY) -m pytest -m slow
+
 corpus: setup
 	$(PY) -m credscore.training.corpus --shared $(SHARED) --seeds seeds
 
@@ -33,7 +37,7 @@ train: setup
 	# Reproduces the shipped model (then `python -m credscore.eval.finalize` re-measures it).
 	$(VENV)/bin/credscore train seeds/train.jsonl seeds/onestopenglish/train.jsonl \
 		--dev seeds/dev.jsonl --dev seeds/onestopenglish/dev.jsonl --epochs 3 --seed 13 --window-tokens 0 \
-		--context bigru --name credscore-minilm --model-version 0.5.0 --output runs/v4_e3_seed13
+		--context bigru --name credscore-minilm --model-version 0.5.1 --output runs/v4_e3_seed13
 
 eval: setup
 	$(PY) -m credscore.eval.report --output eval/reports/test

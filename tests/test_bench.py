@@ -3,6 +3,8 @@
 import json
 import shutil
 
+import pytest
+
 from credscore.eval.bench import run, speed_markdown
 from credscore.training.model_card import update_model_card
 from tests.conftest import ROOT
@@ -10,6 +12,7 @@ from tests.conftest import ROOT
 SYSTEMS = {"transformer_fp32", "transformer_fast", "onnx_fp32_no_quantisation", "tfidf_lr"}
 
 
+@pytest.mark.slow
 def test_bench_runs_on_a_tiny_input(tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("CREDSCORE_CACHE_DIR", str(tmp_path / "cache"))
     result = run(tiny_model_dir, ROOT / "seeds/dev.jsonl", n_sentences=20, reps=1)

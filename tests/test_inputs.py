@@ -81,6 +81,7 @@ def test_splitter_properties_on_punctuation_heavy_text(text):
     assert "".join("".join(s.text for s in sents).split()) == "".join(text.split())
 
 
+@pytest.mark.slow
 def test_five_megabyte_article_in_chunks_with_progress(tiny_model, monkeypatch):
     """A 5 MB article is encoded chunk by chunk (bounded token memory) and reports progress."""
     import credscore.predictor as predictor

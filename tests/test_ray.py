@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a local Ray cluster and its actors: make test-slow
+
 ray = pytest.importorskip("ray")
 pq = pytest.importorskip("pyarrow.parquet")
 

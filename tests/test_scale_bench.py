@@ -2,6 +2,8 @@
 
 import importlib.util
 
+import pytest
+
 from credscore.eval.scale_bench import projections, real_texts, run
 
 
@@ -28,6 +30,7 @@ def test_projections_follow_the_rate():
     assert slow["100M"]["nodes_of_32_cores_for_24h"] >= fast["100M"]["nodes_of_32_cores_for_24h"] >= 1
 
 
+@pytest.mark.slow
 def test_scale_bench_on_a_tiny_model(tiny_model_dir):
     with_ray = importlib.util.find_spec("ray") is not None
     report = run(tiny_model_dir, n_articles=6, memory_articles=12, ray=with_ray)
