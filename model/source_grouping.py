@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from functools import lru_cache
 
 PRONOUNS = {"he": "person", "him": "person", "his": "person", "she": "person", "her": "person",
             "it": "org", "its": "org", "they": "any", "them": "any", "their": "any", "we": "any", "us": "any",
@@ -72,27 +72,33 @@ TITLE_WORDS = PERSON_WORDS | {"state", "us", "u.s.", "uk", "house", "senate", "m
                               "vice", "former", "acting", "military", "foreign", "prime", "attorney-general"}
 
 _WORD = re.compile(r"[\w][\w.\-’']*")
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_POSSESSIVE = re.compile(r"[’']s$")
 
 
 def _words(text: str) -> list[str]:
-    text = re.sub(r"\([^)]*\)", " ", text)  # "the World Health Organization (WHO)"
+    return list(_word_tuple(text))
+
+
+@lru_cache(maxsize=8192)  # articles repeat their mentions ("He", "the ministry"): parse each text once
+def _word_tuple(text: str) -> tuple[str, ...]:
+    text = _PARENTHESES.sub(" ", text)  # "the World Health Organization (WHO)"
     words = [w.rstrip(".") if w.lower() not in {"mr.", "mrs.", "ms.", "dr.", "u.s."} else w for w in _WORD.findall(text)]
-    return [re.sub(r"[’']s$", "", w) for w in words if w]
+    return tuple(_POSSESSIVE.sub("", w) for w in words if w)
 
 
 def _is_cap(word: str) -> bool:
     return word[:1].isupper()
 
 
-def _key(text: str) -> str:
-    words = [w.lower() for w in _words(text)]
-    while words and words[0] in _DETERMINERS:
-        words = words[1:]
-    return " ".join(words)
-
-
 @dataclass
 class _Mention:
+    """One mention with the word-level facts the grouping rules read, computed once.
+
+    Eager rather than lazy: grouping compares each mention with hundreds of
+    earlier ones, and an archive-sized article has tens of thousands of them.
+    """
+
     sentence: int
     start: int
     end: int
@@ -100,42 +106,29 @@ class _Mention:
     type: str
     role: str
 
-    @cached_property
-    def words(self) -> list[str]:
-        return _words(self.text)
+    def __post_init__(self):
+        w = _words(self.text)
+        self.words = w
+        self.lower_words = [x.lower() for x in w]
+        self.lower_set = frozenset(self.lower_words)
+        key = self.lower_words
+        while key and key[0] in _DETERMINERS:
+            key = key[1:]
+        self.key = " ".join(key)
+        self.pronoun = PRONOUNS.get(self.lower_words[0]) if len(w) == 1 else None
+        # Ends in a capitalised word that is not a title: "Senator Cruz", "the Kyiv Post" (not "The senator").
+        self.is_name = bool(w) and self.pronoun is None and _is_cap(w[-1]) and self.lower_words[-1] not in _DETERMINERS \
+            and not (len(w) == 1 and self.lower_words[0] in PERSON_WORDS)
+        self.head = self.lower_words[-1] if w else ""
+        #: The capitalised words of the mention, lowercased (its name part).
+        self.name_words = [x.lower() for x in w if _is_cap(x) and x.lower() not in _DETERMINERS]
+        self.kind = self._kind()
 
-    @cached_property
-    def key(self) -> str:
-        return _key(self.text)
-
-    @cached_property
-    def pronoun(self) -> str | None:
-        w = self.words
-        return PRONOUNS.get(w[0].lower()) if len(w) == 1 else None
-
-    @cached_property
-    def is_name(self) -> bool:
-        """Ends in a capitalised word that is not a title: "Senator Cruz", "the Kyiv Post" (not "The senator")."""
-        w = self.words
-        return bool(w) and self.pronoun is None and _is_cap(w[-1]) and w[-1].lower() not in _DETERMINERS \
-            and not (len(w) == 1 and w[0].lower() in PERSON_WORDS)
-
-    @cached_property
-    def head(self) -> str:
-        w = self.words
-        return w[-1].lower() if w else ""
-
-    @cached_property
-    def name_words(self) -> list[str]:
-        """The capitalised words of the mention, lowercased (its name part)."""
-        return [w.lower() for w in self.words if _is_cap(w) and w.lower() not in _DETERMINERS]
-
-    @cached_property
-    def kind(self) -> str:
+    def _kind(self) -> str:
         """``person`` or ``org``: what a pronoun may refer back to."""
         if self.pronoun:
             return self.pronoun
-        lower = [w.lower() for w in self.words]
+        lower = self.lower_words
         if self.is_name:  # the name itself decides: "Northwestern University ... expert Wendy Parmet" is a person
             tail = []
             for w in reversed(self.words):
@@ -219,7 +212,7 @@ def _mention(d: dict) -> _Mention:
 MAX_LOOKBACK = 400
 
 
-def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
+def group_mentions(mentions: list[dict], parsed: list[_Mention] | None = None) -> tuple[list[list[int]], list[str]]:
     """Group ``mentions`` (dicts with ``sentence``, ``start``, ``end``, ``text``, ``type``, ``role``).
 
     Returns the groups as lists of positions in ``mentions`` (each group in
@@ -227,7 +220,8 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
     rule that placed it (``new``, ``pronoun``, ``name``, ``title``, ``outlet``).
     """
     items = sorted(range(len(mentions)), key=lambda i: (mentions[i]["sentence"], mentions[i]["start"]))
-    ms = [_mention(mentions[i]) for i in items]
+    parsed = parsed if parsed is not None else [_mention(m) for m in mentions]
+    ms = [parsed[i] for i in items]
     group_of: list[int] = []
     groups: list[list[int]] = []
     rule: list[str] = []
@@ -269,7 +263,7 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
                     e = ms[k]
                     if e.pronoun or e.type != m.type:
                         continue
-                    if m.head in [w.lower() for w in e.words]:
+                    if m.head in e.lower_set:
                         found, why = group_of[k], "title"
                         break
                 if found is None and m.head in GENERIC_ORG_NOUNS and len(m.words) <= 2:
@@ -298,9 +292,11 @@ def group_mentions(mentions: list[dict]) -> tuple[list[list[int]], list[str]]:
 
 def display_name(mentions: list[dict]) -> str:
     """The most informative mention's display form (a name over a description over a pronoun)."""
-    ms = [_mention(m) for m in mentions]
-    best = max(ms, key=lambda m: m.informativeness())
-    return best.display()
+    return _display_name([_mention(m) for m in mentions])
+
+
+def _display_name(parsed: list[_Mention]) -> str:
+    return max(parsed, key=lambda m: m.informativeness()).display()
 
 
 def _continuations(source_of: dict[int, int | None]) -> dict[int, int]:
@@ -339,7 +335,8 @@ def sources_from_mentions(mentions: list[dict], source_of: dict[int, int | None]
     """:class:`Source` objects from mentions (offsets into their sentence's text) and ``source_of`` links."""
     if not mentions:
         return []
-    groups, rules = group_mentions(mentions)
+    parsed_all = [_mention(m) for m in mentions]  # parsed once: grouping and naming both read them
+    groups, rules = group_mentions(mentions, parsed_all)
     group_of = {i: g for g, members in enumerate(groups) for i in members}
     n = len(att_labels)
     attributed = {i for i, label in enumerate(att_labels) if label != "unattributed"}
@@ -369,11 +366,11 @@ def sources_from_mentions(mentions: list[dict], source_of: dict[int, int | None]
         own_sentences = {m["sentence"] for m in ms if m["role"] == "source"}
         via = sorted({c for sent in own_sentences for c in channels_in.get(sent, ()) if c != g})
         types = Counter(m["type"] for m in ms if m["role"] == "source") or Counter(m["type"] for m in ms)
-        parsed = [_mention(m) for m in ms]
+        parsed = [parsed_all[i] for i in members]
         first = parsed[0]
         kind = next((p for p in parsed if not p.pronoun), first).kind
         out.append(Source(
-            id=g, name=display_name(ms), type=types.most_common(1)[0][0] if types else first.type,
+            id=g, name=_display_name(parsed), type=types.most_common(1)[0][0] if types else first.type,
             kind="person" if kind == "person" else "organisation",
             named=any(p.is_name for p in parsed), sentences=sents, claims=len(sents),
             share_of_claims=round(len(set(sents) & attributed) / len(attributed), 4) if attributed else 0.0,
