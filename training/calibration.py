@@ -174,3 +174,23 @@ def fit_decision_offsets(logits: dict, labels: dict, groups, temperatures: dict[
         log(f"{task}: decision offsets {'kept' if kept else 'not kept'} (dev macro-F1 {without:.3f}, "
             f"{held_out:.3f} out of fold with offsets)")
     return offsets, report
+
+
+def fit_calibration(logits: dict, dev_ds, keep: dict[str, float], label_sets: dict, log=print) -> dict:
+    """Temperatures, then decision offsets, of every head from dev ``logits`` (torch ``(N, C)`` per task).
+
+    ``dev_ds``: the dev rows as a ``datasets.Dataset`` (one column per task,
+    -1 where unlabelled, and ``doc_id``); ``keep``: each head's temperature
+    where dev is too small to fit one.  Returns ``temperatures``,
+    ``uncalibrated`` (why a head was not fitted), ``offsets`` (the heads that
+    keep them) and ``offset_report``.
+    """
+    import numpy as np
+    import torch
+
+    temperatures, uncalibrated = fit_temperatures(logits, {t: torch.tensor(dev_ds[t]) for t in label_sets},
+                                                  label_sets, keep, log)
+    offsets, report = fit_decision_offsets({t: logits[t].numpy() for t in label_sets},
+                                           {t: np.array(dev_ds[t]) for t in label_sets}, dev_ds["doc_id"],
+                                           temperatures, label_sets, log)
+    return {"temperatures": temperatures, "uncalibrated": uncalibrated, "offsets": offsets, "offset_report": report}

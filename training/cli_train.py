@@ -190,11 +190,8 @@ def run_calibration(model: str, dev: list[Path], console=None) -> dict:
     training report in ``config.json`` and the model card change, each file
     replaced atomically.  Returns the new calibration report.
     """
-    import numpy as np
-    import torch
-
     from credscore.network import NetworkConfig
-    from credscore.training.calibration import fit_decision_offsets, fit_temperatures
+    from credscore.training.calibration import fit_calibration
     from credscore.training.model_card import render_model_card
 
     log = (lambda m: console.print(m, soft_wrap=True, highlight=False, markup=False)) if console is not None else print
@@ -208,16 +205,16 @@ def run_calibration(model: str, dev: list[Path], console=None) -> dict:
     trainer = Trainer(config, log=log, measure_before=False)
     ds = trainer._dataset(rows)
     logits = trainer.evaluate_logits(directory.load_network().network, ds)
-    temperatures, uncalibrated = fit_temperatures(logits, {t: torch.tensor(ds[t]) for t in TASKS}, TASKS,
-                                                  directory.temperatures(), log)
-    offsets, offset_report = fit_decision_offsets({t: logits[t].numpy() for t in TASKS},
-                                                  {t: np.array(ds[t]) for t in TASKS}, ds["doc_id"],
-                                                  temperatures, TASKS, log)
+    fitted = fit_calibration(logits, ds, directory.temperatures(), TASKS, log)
+    temperatures, offsets = fitted["temperatures"], fitted["offsets"]
     directory.write_calibration(temperatures, offsets)
-    training = dict(saved.get("training", {}), temperatures=temperatures, uncalibrated=uncalibrated,
-                    offsets=offset_report, calibrated_on={"files": _files(list(dev)), "rows": len(rows)})
+    training = dict(saved.get("training", {}), temperatures=temperatures, uncalibrated=fitted["uncalibrated"],
+                    offsets=fitted["offset_report"], calibrated_on={"files": _files(list(dev)), "rows": len(rows)})
     directory.update_config({"training": training}, render_card=render_model_card if "training" in saved else None)
     log(f"wrote {directory.CALIBRATION_FILE} of {model}: temperatures "
         + ", ".join(f"{t} {v:.3f}" for t, v in temperatures.items())
         + "; offsets " + (", ".join(offsets) if offsets else "none"))
-    return {"temperatures": temperatures, "offsets": offset_report}
+    if saved.get("evaluation"):
+        log("note: the model card's evaluation was measured with the previous calibration; measure again "
+            "(credscore eval, or python -m credscore.eval.finalize for the default model)")
+    return {"temperatures": temperatures, "offsets": fitted["offset_report"]}

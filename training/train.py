@@ -37,7 +37,7 @@ from credscore.tasks import TASK_REGISTRY, TASKS
 from credscore.mentions import IGNORE, encode_tags
 from credscore.tokenization import SentenceTokenizer
 from credscore.windows import document_windows, pad_windows, plan_windows, training_windows
-from credscore.training.calibration import fit_decision_offsets, fit_temperatures
+from credscore.training.calibration import fit_calibration
 from credscore.training.selection import macro_f1
 
 #: Key of the mention tag logits beside the task logits in a training forward pass.
@@ -403,13 +403,10 @@ class Trainer:
         else:
             scores, logits = self.dev_scores_from(best["logits"], dev_ds), best["logits"]
         keep = ModelDirectory(init_from).temperatures() if init_from is not None else {t: 1.0 for t in TASKS}
-        temperatures, uncalibrated = fit_temperatures(logits, {t: torch.tensor(dev_ds[t]) for t in TASKS}, TASKS,
-                                                      keep, self.log)
-        offsets, offset_report = fit_decision_offsets({t: logits[t].numpy() for t in TASKS},
-                                                      {t: np.array(dev_ds[t]) for t in TASKS}, dev_ds["doc_id"],
-                                                      temperatures, TASKS, self.log)
+        calibration = fit_calibration(logits, dev_ds, keep, TASKS, self.log)
+        temperatures = calibration["temperatures"]
         report = {"best_epoch": best["epoch"], "dev_macro_f1": scores, "temperatures": temperatures,
-                  "uncalibrated": uncalibrated, "offsets": offset_report,
+                  "uncalibrated": calibration["uncalibrated"], "offsets": calibration["offset_report"],
                   "dev_before": before, "dev_after": self.metrics(logits, dev_ds),
                   "history": history, "train_seconds": round(time.time() - t0, 1),
                   "train_rows": len(train_rows), "dev_rows": len(dev_rows), "config": cfg.to_dict()}
@@ -417,7 +414,7 @@ class Trainer:
 
         full_meta = dict(meta or {}, training=report)
         ModelDirectory(output).save(network, cfg.encoder, temperatures, full_meta, render_model_card(full_meta),
-                                    offsets=offsets)
+                                    offsets=calibration["offsets"])
         shutil.rmtree(ckpt, ignore_errors=True)
         return report
 
