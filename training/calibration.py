@@ -80,21 +80,14 @@ OFFSET_FOLDS = 5
 MIN_OFFSET_GAIN = 0.005
 
 
-def _log_probs(logits, temperature: float):
-    import numpy as np
-
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
 def fit_offsets(log_probs, labels, n_classes: int) -> list[float]:
     """Per-class offsets ``(C,)`` maximising the macro-F1 of ``argmax(log_probs + offsets)`` against ``labels``.
 
     Coordinate ascent over :data:`OFFSET_GRID`, class 0 held at 0 (only
     differences matter); of the grid values that tie for the best score the
     one nearest 0 wins, so a flat stretch of the objective moves nothing.
-    ``log_probs``: ``(N, C)``; ``labels``: ``(N,)`` class indices, all labelled.
+    ``log_probs``: ``(N, C)``, or any per-row shift of them such as scaled
+    logits (the arg-max is the same); ``labels``: ``(N,)`` class indices, all labelled.
     """
     import numpy as np
 
@@ -163,7 +156,8 @@ def fit_decision_offsets(logits: dict, labels: dict, groups, temperatures: dict[
         if gap is not None or len(set(groups[keep].tolist())) < OFFSET_FOLDS:
             report[task] = {"kept": False, "why": gap or f"fewer than {OFFSET_FOLDS} dev documents"}
             continue
-        lp = _log_probs(np.asarray(logits[task])[keep], temperatures[task])
+        # Scaled logits, not log-probabilities: the row's normaliser changes no arg-max.
+        lp = np.asarray(logits[task], dtype=np.float64)[keep] / temperatures[task]
         without, held_out = cross_validated_gain(lp, y[keep], groups[keep], len(names))
         fitted = fit_offsets(lp, y[keep], len(names))
         kept = held_out - without >= MIN_OFFSET_GAIN
