@@ -31,8 +31,3 @@ def apply_calibration(logits: np.ndarray, temperature: float, offsets: Sequence[
     z -= z.max(axis=-1, keepdims=True)  # stable: exp of values <= 0
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
-
-
-def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """``softmax(logits / T)``: :func:`apply_calibration` without offsets."""
-    return apply_calibration(logits, temperature)

@@ -181,13 +181,18 @@ class ModelDirectory:
         encoder = self.ADAPTER_FILE if spec.entry.saved_weights == "adapter" else self.ENCODER_FILE
         return [self.path / encoder, self.path / self.HEADS_FILE]
 
-    def temperatures(self) -> dict[str, float]:
-        """Per-task calibration temperatures (1.0 where absent), each a finite number in :data:`TEMPERATURE_RANGE`."""
+    def _calibration_entry(self, key: str, what: str) -> tuple[Path, dict]:
+        """(path of ``calibration.json``, its ``key`` object, ``{}`` when absent); refuses anything but an object."""
         where = self.path / self.CALIBRATION_FILE
         data = read_json(where)
-        temps = data.get("temperature", {}) if isinstance(data, dict) else None
-        if not isinstance(temps, dict):
-            raise ModelLoadError(f"{where}: 'temperature' must be an object of numbers per task")
+        entry = data.get(key, {}) if isinstance(data, dict) else None
+        if not isinstance(entry, dict):
+            raise ModelLoadError(f"{where}: '{key}' must be an object of {what} per task")
+        return where, entry
+
+    def temperatures(self) -> dict[str, float]:
+        """Per-task calibration temperatures (1.0 where absent), each a finite number in :data:`TEMPERATURE_RANGE`."""
+        where, temps = self._calibration_entry("temperature", "numbers")
         out = {}
         low, high = TEMPERATURE_RANGE
         for task in TASKS:
@@ -202,11 +207,7 @@ class ModelDirectory:
     def offsets(self) -> dict[str, list[float]]:
         """Per-task decision offsets (one finite number per label, within :data:`OFFSET_LIMIT`), for the heads
         that have them; a model saved before offsets existed has none."""
-        where = self.path / self.CALIBRATION_FILE
-        data = read_json(where)
-        offsets = data.get("offset", {}) if isinstance(data, dict) else None
-        if not isinstance(offsets, dict):
-            raise ModelLoadError(f"{where}: 'offset' must be an object of lists of numbers per task")
+        where, offsets = self._calibration_entry("offset", "lists of numbers")
         out = {}
         for task, labels in TASKS.items():
             if task not in offsets:

@@ -117,7 +117,7 @@ def test_missing_model_directory(tmp_path):
 
 
 def test_temperature_fitting_reduces_nll():
-    from credscore.calibration import apply_temperature
+    from credscore.calibration import apply_calibration
     from credscore.training.calibration import fit_temperature
 
     torch.manual_seed(0)
@@ -127,10 +127,10 @@ def test_temperature_fitting_reduces_nll():
     logits *= 6  # over-confident
     t = fit_temperature(logits, labels)
     assert t > 1.5
-    nll = lambda T: torch.nn.functional.nll_loss(torch.from_numpy(apply_temperature(logits.numpy(), T)).log(),
+    nll = lambda T: torch.nn.functional.nll_loss(torch.from_numpy(apply_calibration(logits.numpy(), T)).log(),
                                                  labels).item()
     assert nll(t) < nll(1.0)
-    probs = apply_temperature(logits.numpy(), t)
+    probs = apply_calibration(logits.numpy(), t)
     assert probs.shape == (400, 3) and np.allclose(probs.sum(1), 1.0)
     assert np.allclose(probs, torch.softmax(logits / t, -1).numpy(), atol=1e-6)
 
