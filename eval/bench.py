@@ -268,6 +268,11 @@ def interleaved(jobs: dict, reps: int) -> dict[str, list[float]]:
     return out
 
 
+def machine_key(machine_info: dict) -> str:
+    """Which CPU a result belongs to, as the model card keys its speed texts: name and instruction sets."""
+    return f"{machine_info['cpu']} ({', '.join(machine_info['cpu_flags'])})"
+
+
 def speed_markdown(result: dict) -> str:
     """The model card's *Speed* paragraph from one :func:`run` result (sentences/s, seconds, MB)."""
     m, rate = result["machine"], result["throughput_sentences_per_s"]
@@ -301,7 +306,8 @@ def main() -> None:
     with atomic_output(args.output) as fh:
         json.dump(result, fh, indent=2)
     # The numbers belong to the model that was measured: its card says how fast it runs on which CPU.
-    update_model_card(args.model or DEFAULT_MODEL_DIR, speed_md=speed_markdown(result))
+    update_model_card(args.model or DEFAULT_MODEL_DIR, speed_md=speed_markdown(result),
+                      machine=machine_key(result["machine"]))
     print(json.dumps({k: v for k, v in result.items() if k not in ("runs_s", "fast_vs_fp32_speedup_per_rep")},
                      indent=2))
 

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from credscore.eval.bench import run, speed_markdown
+from credscore.eval.bench import machine_key, run, speed_markdown
 from credscore.training.model_card import update_model_card
 from tests.conftest import ROOT
 
@@ -30,10 +30,30 @@ def test_bench_runs_on_a_tiny_input(tiny_model_dir, tmp_path, monkeypatch):
     # The measured numbers go into the measured model's card (on a copy: the fixture is shared).
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
-    update_model_card(model, speed_md=speed_markdown(result))
+    update_model_card(model, speed_md=speed_markdown(result), machine=machine_key(result["machine"]))
     card = (model / "MODEL_CARD.md").read_text()
     speed = card.split("## Speed", 1)[1].split("\n## ", 1)[0]
     assert result["machine"]["cpu"] in speed
     assert f"{result['throughput_sentences_per_s']['transformer_fast']:.0f} sentences/s" in speed
     assert f"{result['cold_start_s']['default_fast']:.2f} s" in speed
-    assert json.loads((model / "config.json").read_text())["speed"] == speed_markdown(result)
+    saved = json.loads((model / "config.json").read_text())["speed"]
+    assert saved == {machine_key(result["machine"]): speed_markdown(result)}
+
+
+def test_model_card_keeps_one_speed_text_per_cpu(tiny_model_dir, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps(dict(config, speed="Measured on an old CPU: 1 sentence/s")))
+
+    update_model_card(model, speed_md="Measured on CPU A: 200 sentences/s", machine="CPU A (avx2)")
+    update_model_card(model, speed_md="Measured on CPU B: 300 sentences/s", machine="CPU B (avx2, avx512f)")
+    update_model_card(model, speed_md="Measured on CPU A: 210 sentences/s", machine="CPU A (avx2)")
+
+    saved = json.loads((model / "config.json").read_text())["speed"]
+    assert saved == {"earlier": "Measured on an old CPU: 1 sentence/s",
+                     "CPU A (avx2)": "Measured on CPU A: 210 sentences/s",
+                     "CPU B (avx2, avx512f)": "Measured on CPU B: 300 sentences/s"}
+    speed = (model / "MODEL_CARD.md").read_text().split("## Speed", 1)[1].split("\n## ", 1)[0]
+    assert "200 sentences/s" not in speed
+    assert speed.index("old CPU") < speed.index("CPU A: 210") < speed.index("CPU B: 300")

