@@ -93,6 +93,8 @@ class ModelDirectory:
     HEADS_FILE = "heads.safetensors"
     ADAPTER_FILE = "adapter.safetensors"
     ENCODER_FILE = "encoder.safetensors"
+    #: fp16 differences from the package's base encoder, when its layers were fine-tuned (``finetune: "layers"``).
+    ENCODER_DELTA_FILE = "encoder_delta.safetensors"
     MODEL_CARD_FILE = "MODEL_CARD.md"
     REQUIRED_FILES = (CONFIG_FILE, HEADS_FILE, CALIBRATION_FILE)
 
@@ -175,10 +177,16 @@ class ModelDirectory:
             raise ModelLoadError(f"{self.path / self.CONFIG_FILE}: {exc}") from None
         return spec
 
+    def encoder_weights(self, config: dict) -> str:
+        """How the encoder's trained weights are saved: ``"full"``, ``"delta"`` (fine-tuned layers) or ``"adapter"``."""
+        if self.encoder_spec(config).entry.saved_weights == "full":
+            return "full"
+        return "delta" if config["network"].get("finetune", "lora") == "layers" else "adapter"
+
     def weight_files(self, config: dict) -> list[Path]:
         """The safetensors files that define the network's weights (encoder part first)."""
-        spec = self.encoder_spec(config)
-        encoder = self.ADAPTER_FILE if spec.entry.saved_weights == "adapter" else self.ENCODER_FILE
+        encoder = {"full": self.ENCODER_FILE, "delta": self.ENCODER_DELTA_FILE,
+                   "adapter": self.ADAPTER_FILE}[self.encoder_weights(config)]
         return [self.path / encoder, self.path / self.HEADS_FILE]
 
     def _calibration_entry(self, key: str, what: str) -> tuple[Path, dict]:
@@ -247,7 +255,8 @@ class ModelDirectory:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelLoadError(f"{path / self.CONFIG_FILE}: bad network section ({exc})") from None
         heads = read_safetensors(path / self.HEADS_FILE)
-        if spec.entry.saved_weights == "adapter":
+        kind = self.encoder_weights(config)
+        if kind == "adapter":
             from peft import set_peft_model_state_dict
 
             adapter = read_safetensors(path / self.ADAPTER_FILE)
@@ -257,12 +266,7 @@ class ModelDirectory:
                 raise ModelLoadError(f"{path / self.ADAPTER_FILE}: does not fit the base encoder")
             encoder = encoder.merge_and_unload()
         else:
-            state = read_safetensors(path / self.ENCODER_FILE)
-            encoder = build_base_encoder(spec)
-            try:
-                encoder.load_state_dict(state)
-            except RuntimeError:
-                raise ModelLoadError(f"{path / self.ENCODER_FILE}: does not fit the encoder config") from None
+            encoder = self._full_encoder(config, kind)
         network = CredscoreNetwork(encoder, net_config)
         try:
             missing, unexpected = network.load_state_dict(heads, strict=False)
@@ -289,11 +293,28 @@ class ModelDirectory:
                 fh.write(render_card(config))
         return config
 
+    def _full_encoder(self, config: dict, kind: str):
+        """The encoder with its saved weights: the whole saved state, or the base plus the saved differences."""
+        from credscore.encoders import apply_layer_delta, build_base_encoder
+
+        spec = self.encoder_spec(config)
+        encoder = build_base_encoder(spec)
+        if kind == "delta":
+            file = self.path / self.ENCODER_DELTA_FILE
+            if apply_layer_delta(encoder, read_safetensors(file)):
+                raise ModelLoadError(f"{file}: does not fit the base encoder")
+            return encoder
+        file = self.path / self.ENCODER_FILE
+        try:
+            encoder.load_state_dict(read_safetensors(file))
+        except RuntimeError:
+            raise ModelLoadError(f"{file}: does not fit the encoder config") from None
+        return encoder
+
     def read_full_encoder(self, config: dict) -> dict | None:
-        """The whole encoder's tensors when the model saves them (``"full"`` encoder entries), else ``None``."""
-        if self.encoder_spec(config).entry.saved_weights == "adapter":
-            return None
-        return read_safetensors(self.path / self.ENCODER_FILE)
+        """The whole encoder's tensors when the model saves its weights or their differences, else ``None``."""
+        kind = self.encoder_weights(config)
+        return None if kind == "adapter" else self._full_encoder(config, kind).state_dict()
 
     def read_trainable_weights(self) -> tuple[dict | None, dict]:
         """(adapter tensors or ``None``, head tensors): what ``--init-from`` continues from."""
@@ -307,7 +328,12 @@ class ModelDirectory:
 
         with atomic_directory(self.path) as tmp:
             encoder = network.encoder
-            if spec.entry.saved_weights == "adapter":
+            if spec.entry.saved_weights == "adapter" and network.config.finetune == "layers":
+                from credscore.encoders import build_base_encoder, layer_delta
+
+                base = build_base_encoder(spec).state_dict()
+                save_file(layer_delta(encoder.state_dict(), base), str(tmp / self.ENCODER_DELTA_FILE))
+            elif spec.entry.saved_weights == "adapter":
                 from peft import get_peft_model_state_dict
 
                 state = {k: v.detach().contiguous() for k, v in get_peft_model_state_dict(encoder).items()}

@@ -30,8 +30,10 @@ Context modes (``NetworkConfig.context``):
   bidirectional GRU over the document's sentence vectors: a light
   sentence-level layer over the whole document.
 
-The encoder is fine-tuned with LoRA adapters (``peft``); only adapters,
-heads and context layer are saved (see :mod:`credscore.model_dir`).
+The encoder is fine-tuned either in its layers (``finetune="layers"``, the
+default: every weight but the embeddings; saved as fp16 differences from the
+pinned base) or with LoRA adapters (``peft``; only the adapters are saved),
+see :func:`credscore.encoders.make_trainable` and :mod:`credscore.model_dir`.
 
 Each task of :data:`credscore.tasks.TASK_REGISTRY` names its head
 architecture (:data:`HEADS`) and its loss (:data:`LOSSES`): the network
@@ -211,12 +213,14 @@ class CredscoreNetwork(nn.Module):
 
 
 def build_network(config: NetworkConfig, spec, seed: int = 0, base_state: dict | None = None) -> CredscoreNetwork:
-    """A fresh trainable network for :class:`~credscore.encoders.EncoderSpec` ``spec``: base encoder + LoRA + new heads.
+    """A fresh trainable network for :class:`~credscore.encoders.EncoderSpec` ``spec``: base encoder made
+    trainable by ``config.finetune`` (LoRA or its layers) + new heads.
 
     ``base_state``: weights of the whole base encoder to start from (a saved
-    model whose encoder entry saves ``"full"`` weights), loaded before LoRA is added.
+    model whose encoder entry saves ``"full"`` weights, or whose layers were
+    fine-tuned), loaded before LoRA is added.
     """
-    from credscore.encoders import add_lora, build_base_encoder
+    from credscore.encoders import build_base_encoder, make_trainable
 
     base = build_base_encoder(spec, seed)
     if base_state is not None:
@@ -224,6 +228,6 @@ def build_network(config: NetworkConfig, spec, seed: int = 0, base_state: dict |
     for module in base.modules():  # attention dropout is read from each attention module at run time
         if type(module).__name__.endswith("SelfAttention") and isinstance(getattr(module, "dropout", None), nn.Dropout):
             module.dropout.p = config.attention_dropout
-    encoder = add_lora(base, config, spec)
+    encoder = make_trainable(base, config, spec)
     torch.manual_seed(seed)
     return CredscoreNetwork(encoder, config)

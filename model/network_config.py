@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 CONTEXT_MODES = ("none", "neighbours", "bigru")
+#: What training changes in the encoder: LoRA adapters on every layer, or the transformer layers themselves
+#: (full fine-tuning with the word-piece embeddings frozen; see :func:`credscore.encoders.make_trainable`).
+FINETUNE_MODES = ("lora", "layers")
 
 
 @dataclass
@@ -16,6 +19,9 @@ class NetworkConfig:
     head_hidden: int = 256
     context_hidden: int = 192  # per direction, bigru mode
     dropout: float = 0.1
+    # Fine-tuning the layers themselves beat LoRA on every layer at the same 3-epoch budget
+    # (docs/model-design.md, "Full fine-tuning"); "lora" stays for small models and small retrains.
+    finetune: str = "layers"
     lora_r: int = 16
     lora_alpha: int = 32
     # No dropout on the adapters' inputs: on 2 CPU cores its random masks (aten::bernoulli_) took a third of a
@@ -38,6 +44,8 @@ class NetworkConfig:
     def __post_init__(self):
         if self.context not in CONTEXT_MODES:
             raise ValueError(f"context must be one of {CONTEXT_MODES}, got {self.context!r}")
+        if self.finetune not in FINETUNE_MODES:
+            raise ValueError(f"finetune must be one of {FINETUNE_MODES}, got {self.finetune!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -54,5 +62,5 @@ class NetworkConfig:
 
 
 #: What a saved config without these fields meant: the first network (sentence alone, no mention head).
-LEGACY_DEFAULTS = {"window_tokens": 0, "mention_head": False, "mention_pool": False, "lora_layers": [2, 3, 4, 5],
+LEGACY_DEFAULTS = {"finetune": "lora", "window_tokens": 0, "mention_head": False, "mention_pool": False, "lora_layers": [2, 3, 4, 5],
                    "attention_dropout": 0.1}

@@ -39,7 +39,7 @@ def test_unknown_context_mode_rejected():
 
 
 def test_network_forward_and_lora_freezes_base():
-    cfg = NetworkConfig(lora_r=2, lora_alpha=4, head_hidden=8, context_hidden=4, lora_layers=None)
+    cfg = NetworkConfig(finetune="lora", lora_r=2, lora_alpha=4, head_hidden=8, context_hidden=4, lora_layers=None)
     net = build_network(cfg, EncoderSpec(kind="random", bert_config=TINY_BERT))
     ids = torch.randint(1000, 2000, (4, 6))
     out = net(ids, torch.ones_like(ids), [2, 2])

@@ -313,6 +313,8 @@ def test_bad_training_settings_exit_2_before_anything_loads(tmp_path):
            "--epochs must be at least 1")
     _error(run_cli("train", str(train), "--dev", str(dev), "-o", str(tmp_path / "m"), "--context", "foo"),
            "--context must be one of none, neighbours, bigru")
+    _error(run_cli("train", str(train), "--dev", str(dev), "-o", str(tmp_path / "m"), "--finetune", "all"),
+           "--finetune must be one of lora, layers")
 
 
 def test_unlabelled_training_or_eval_rows_exit_2(tiny_model_dir, tmp_path):

@@ -17,14 +17,17 @@ from credscore.training.data import expand_paths, hold_out_dev, label_counts, lo
 from credscore.training.train import Trainer, TrainConfig
 
 
-def check_settings(epochs: int | None, context: str | None) -> None:
+def check_settings(epochs: int | None, context: str | None, finetune: str | None = None) -> None:
     """Refuse impossible settings before any data is read (exit 2, one line)."""
     from credscore.network import CONTEXT_MODES
+    from credscore.network_config import FINETUNE_MODES
 
     if epochs is not None and epochs < 1:
         raise InputError(f"--epochs must be at least 1, got {epochs}")
     if context is not None and context not in CONTEXT_MODES:
         raise InputError(f"--context must be one of {', '.join(CONTEXT_MODES)}, got {context!r}")
+    if finetune is not None and finetune not in FINETUNE_MODES:
+        raise InputError(f"--finetune must be one of {', '.join(FINETUNE_MODES)}, got {finetune!r}")
 
 
 def require_labels(rows: list[dict], split: str) -> None:
@@ -110,7 +113,8 @@ def summary(report: dict) -> list[str]:
 
 def run_training(data: list[Path], dev: Path | list[Path] | None, output: Path, *, init_from: str | None = None,
                  resume: bool = False, epochs: int | None = None, lr: float | None = None, seed: int | None = None,
-                 context: str | None = None, window_tokens: int | None = None, no_context: bool = False, no_mapped: bool = False, console=None,
+                 context: str | None = None, window_tokens: int | None = None, finetune: str | None = None,
+                 no_context: bool = False, no_mapped: bool = False, console=None,
                  name: str | None = None, version: str | None = None, command: str | None = None) -> dict:
     """Validate ``data`` (and ``dev``, or hold a dev split out), train, write ``output``; returns the training report.
 
@@ -120,19 +124,25 @@ def run_training(data: list[Path], dev: Path | list[Path] | None, output: Path, 
     """
     # Whole lines (a redirected stderr would wrap at 80 columns), and no markup in paths or messages.
     log = (lambda m: console.print(m, soft_wrap=True, highlight=False, markup=False)) if console is not None else print
-    check_settings(epochs=epochs, context=context)
+    check_settings(epochs=epochs, context=context, finetune=finetune)
     if ModelDirectory(output).check_output():
         log(f"note: {output} holds a model; it will be replaced (atomically) when training ends")
     init_path, parent = _parent(init_from)
     config = TrainConfig.adapting() if init_path is not None else TrainConfig()
-    if lr is not None:  # the heads keep the preset's ratio to the adapters' rate
-        config.lr, config.lora_lr = lr * config.lr / config.lora_lr, lr
     for key, value in {"epochs": epochs, "seed": seed}.items():
         if value is not None:
             setattr(config, key, value)
     if context is not None:
         config.network.context = context
-        config.network.__post_init__()
+    if finetune is not None:
+        config.network.finetune = finetune
+    config.network.__post_init__()
+    if lr is not None:  # the rate of what trains in the encoder; the heads keep the preset's ratio to it
+        trains = (ModelDirectory(init_path).config()["network"].get("finetune", "lora") if init_path is not None
+                  else config.network.finetune)  # a parent's network is kept (Trainer._init_network)
+        key = "encoder_lr" if trains == "layers" else "lora_lr"
+        config.lr = lr * config.lr / getattr(config, key)
+        setattr(config, key, lr)
     if window_tokens is not None:
         if window_tokens < 0 or 0 < window_tokens < 2 * config.network.max_length or window_tokens > 512:
             raise InputError(f"--window-tokens must be 0 or between {2 * config.network.max_length} and 512 "

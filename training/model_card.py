@@ -16,7 +16,7 @@ annotation guide.
 
 ## Model
 - Base encoder: {{ enc_desc }}
-- Fine-tuning: LoRA r={{ net.lora_r }}, alpha={{ net.lora_alpha }}, input dropout {{ net.lora_dropout }} on `{{ net.lora_targets | join('`, `') }}` of {% if net.lora_layers is none %}every layer{% else %}layers {{ net.lora_layers | join(', ') }}{% endif %}; heads {{ net.head_hidden }} hidden units
+- Fine-tuning: {% if net.get('finetune', 'lora') == 'layers' %}all transformer layers (full fine-tuning; word-piece embeddings frozen as the base package ships them; saved as fp16 differences from the base){% else %}LoRA r={{ net.lora_r }}, alpha={{ net.lora_alpha }}, input dropout {{ net.lora_dropout }} on `{{ net.lora_targets | join('`, `') }}` of {% if net.lora_layers is none %}every layer{% else %}layers {{ net.lora_layers | join(', ') }}{% endif %}{% endif %}; heads {{ net.head_hidden }} hidden units
 - Input: {% if net.get('window_tokens', 0) > 0 %}joint windows of consecutive sentences, at most {{ net.window_tokens }} tokens, each sentence labelled from the window where it has the most context (cores of at most {{ net.core_tokens }} tokens; `model/windows.py`){% else %}each sentence alone{% endif %}; max {{ net.max_length }} tokens per sentence
 - Source mentions: {% if net.get('mention_head') %}BIO tags over 4 types x 2 roles on every token{% if net.get('mention_pool') %}; the sentence heads also read the sentence's tokens weighted by the probability that they belong to a mention{% endif %}{% else %}none (no mention head){% endif %}
 - Sentence-level layer over the document: `{{ net.context }}` (see `model/network.py`)
@@ -26,7 +26,7 @@ annotation guide.
 ## Training
 - Data: {{ meta.get('data_description', 'see training report') }}
 - Rows: {{ tr.train_rows }} train, {{ tr.dev_rows }} dev
-- Seed {{ cfg.seed }}, {{ cfg.epochs }} max epochs (best epoch {{ tr.best_epoch }}), lr {{ cfg.lr }} (heads) / {{ cfg.lora_lr }} (LoRA), batches of at most {{ cfg.max_batch_sentences }} sentences
+- Seed {{ cfg.seed }}, {{ cfg.epochs }} max epochs (best epoch {{ tr.best_epoch }}), lr {{ cfg.lr }} (heads) / {% if net.get('finetune', 'lora') == 'layers' %}{{ cfg.encoder_lr }} (encoder layers){% else %}{{ cfg.lora_lr }} (LoRA){% endif %}, batches of at most {{ cfg.max_batch_sentences }} sentences
 - Loss weights: manual 1.0, weak {{ cfg.weak_weight }}, mapped {{ cfg.mapped_weight }}; class weights (1/frequency)^{{ cfg.class_weight_power }}; mention tagging loss x{{ cfg.get('mention_weight', 0) }}
 - Training time: {{ tr.train_seconds }} s on {{ cfg.threads }} CPU threads
 

@@ -2,7 +2,8 @@
 
 The fast path needs the whole encoder as an ONNX graph with fused attention
 and int8 weights, about 23 MB for MiniLM: more than the repository may hold
-(model directories carry LoRA adapters and heads only), so it is built from
+(model directories carry heads and the encoder's trained part only: LoRA
+adapters, or fp16 differences from the base), so it is built from
 the model directory and the base package on first use (about 20 s on 2 cores,
 :mod:`credscore.backends.onnx_export`) and cached:
 

@@ -97,7 +97,7 @@ def compile_model(model_dir: Path, target: Path, precision: str = "int8") -> dic
     from credscore.model_dir import ModelDirectory
 
     target = Path(target)
-    loaded = ModelDirectory(model_dir).load_network()  # validates every file, merges LoRA into the encoder
+    loaded = ModelDirectory(model_dir).load_network()  # validates every file; the encoder whole (LoRA merged)
     network = loaded.network.eval()
     encoder_config = network.encoder.config
     with _quiet(), tempfile.TemporaryDirectory(dir=target) as work, torch.inference_mode(False), torch.no_grad():
