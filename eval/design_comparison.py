@@ -87,7 +87,7 @@ def train_one(design: str, seed: int, epochs: int, fraction: float, output: Path
 def summarise(runs: list[dict]) -> dict:
     """Per design: mean and sample standard deviation of dev macro-F1 per task over its seeds."""
     def key(run: dict) -> str:
-        kept = {k: v for k, v in (run.get("overrides") or {}).items() if k != "train"}
+        kept = _settings(run)
         extra = [f"fraction {run['fraction']:g}" if run["fraction"] < 1 else "", f"{run['epochs']} epochs",
                  json.dumps(kept, sort_keys=True) if kept else ""]
         return " ".join([run["design"], *filter(None, extra)])
@@ -151,8 +151,14 @@ def main() -> None:
 
 def _key(run: dict) -> tuple:
     """What makes two runs the same experiment (a later run replaces an earlier one in the report)."""
-    overrides = {k: v for k, v in (run.get("overrides") or {}).items() if k != "train"} or None
-    return run["design"], run["seed"], run["fraction"], run["epochs"], json.dumps(overrides, sort_keys=True)
+    return run["design"], run["seed"], run["fraction"], run["epochs"], json.dumps(_settings(run) or None, sort_keys=True)
+
+
+def _settings(run: dict) -> dict:
+    """A run's overrides that change what it learns: all but the threads it was given."""
+    out = {k: v for k, v in (run.get("overrides") or {}).items() if k != "train"}
+    train = {k: v for k, v in (run.get("overrides") or {}).get("train", {}).items() if k != "threads"}
+    return {**out, "train": train} if train else out
 
 
 if __name__ == "__main__":

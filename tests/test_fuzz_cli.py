@@ -69,8 +69,10 @@ def test_score_random_markup_like_text(tiny_model_dir, workdir, parts):
     outcome = _score(tiny_model_dir, workdir, text.encode("utf-8"), "--format", "table")
     assert_honest(outcome)
     assert "\x1b" not in outcome.stdout and "\x07" not in outcome.stdout and "\u202e" not in outcome.stdout
-    if outcome.code == 0 and "[sic]" in text:
-        assert "[sic]" in outcome.stdout  # markup-like text is shown, not interpreted
+    # Markup-like text is shown, not interpreted. Only where "[sic]" stands apart: a run of tags with no space
+    # is one long word, which the table folds at its column's width, possibly inside "[sic]".
+    if outcome.code == 0 and any(len(word) <= 20 and "[sic]" in word for word in text.split()):
+        assert "[sic]" in outcome.stdout
 
 
 _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
