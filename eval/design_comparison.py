@@ -12,9 +12,9 @@ Designs (:data:`DESIGNS`, network settings over the training defaults):
 ``window+bigru``
     joint windows and the BiGRU on top.
 
-All three train the encoder as the training defaults say (its layers since
-model 0.6; ``{"network": {"finetune": "lora"}}`` in ``--overrides`` trains the
-LoRA adapters of the earlier comparisons), the mention head and both
+All three train the encoder as the training defaults say (LoRA adapters;
+``{"network": {"finetune": "layers"}}`` in ``--overrides`` fine-tunes its
+layers instead), the mention head and both
 sentence heads on corpus v2's training split (seeds + OneStopEnglish), and
 are scored on its dev split.  Each run is a child process (``--one``), so its
 wall time and peak resident memory are its own.  ``--fraction`` trains on

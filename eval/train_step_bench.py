@@ -29,7 +29,7 @@ from pathlib import Path
 
 from credscore.atomic import atomic_output
 
-#: Network settings of each variant; ratios are taken against :data:`BASELINE`.
+#: Network settings of each variant; ratios are taken against :data:`BASELINE`, the shipped recipe.
 VARIANTS = {"adapters, dropout 0.1": {"finetune": "lora", "lora_dropout": 0.1},
             "adapters, no dropout": {"finetune": "lora", "lora_dropout": 0.0},
             "layers fine-tuned": {"finetune": "layers", "lora_dropout": 0.0}}

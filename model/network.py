@@ -30,9 +30,9 @@ Context modes (``NetworkConfig.context``):
   bidirectional GRU over the document's sentence vectors: a light
   sentence-level layer over the whole document.
 
-The encoder is fine-tuned either in its layers (``finetune="layers"``, the
-default: every weight but the embeddings; saved as fp16 differences from the
-pinned base) or with LoRA adapters (``peft``; only the adapters are saved),
+The encoder is fine-tuned with LoRA adapters (``peft``, the default; only
+the adapters are saved) or in its layers (``finetune="layers"``: every
+weight but the embeddings; saved as fp16 differences from the pinned base),
 see :func:`credscore.encoders.make_trainable` and :mod:`credscore.model_dir`.
 
 Each task of :data:`credscore.tasks.TASK_REGISTRY` names its head

@@ -23,8 +23,7 @@ def tiny_train_config(**overrides):
 
     cfg = TrainConfig(epochs=2, patience=5, max_batch_sentences=16, seed=3,
                       encoder=EncoderSpec(kind="random", bert_config=TINY_BERT),
-                      # LoRA, not the shipped layer fine-tuning: the peft path stays covered, and
-                      # tests/test_layer_finetuning.py covers the other
+                      # LoRA, as shipped; tests/test_layer_finetuning.py covers fine-tuning the layers
                       network=NetworkConfig(finetune="lora", lora_r=4, lora_alpha=8, head_hidden=16, context_hidden=8,
                                             lora_layers=None, max_length=48, window_tokens=96, core_tokens=48))
     for k, v in overrides.items():
