@@ -37,7 +37,7 @@ train: setup
 	# Reproduces the shipped model (then `python -m credscore.eval.finalize` re-measures it).
 	$(VENV)/bin/credscore train seeds/train.jsonl seeds/onestopenglish/train.jsonl \
 		--dev seeds/dev.jsonl --dev seeds/onestopenglish/dev.jsonl --epochs 3 --seed 13 --window-tokens 0 \
-		--context bigru --name credscore-minilm --model-version 0.5.1 --output runs/v4_e3_seed13
+		--context bigru --finetune layers --name credscore-minilm --model-version 0.6.1 --output runs/v7_e3_seed13
 
 eval: setup
 	$(PY) -m credscore.eval.report --output eval/reports/test

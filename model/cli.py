@@ -225,7 +225,7 @@ def train(
                                                   show_default=False)] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", metavar="RATE", help=(
         "Learning rate of what trains in the encoder (its layers, or the adapters with --finetune lora); the heads "
-        "keep their ratio to it (default: adapters 5e-4 or layers 1e-4, heads 2e-3 from scratch; with --init-from "
+        "keep their ratio to it (default: layers 1e-4 or adapters 5e-4, heads 2e-3 from scratch; with --init-from "
         "adapters 5e-4 or layers 5e-5, heads 5e-4)."), show_default=False)] = None,
     seed: Annotated[Optional[int], typer.Option(metavar="N", help="Random seed (default: 13).", show_default=False)] = None,
     context: Annotated[Optional[str], typer.Option(metavar="MODE", help=(
@@ -234,8 +234,8 @@ def train(
         "Tokens of a joint window of consecutive sentences (256-512); 0 reads each sentence alone (default: 0)."),
         show_default=False)] = None,
     finetune: Annotated[Optional[str], typer.Option("--finetune", metavar="WHAT", help=(
-        "What trains in the encoder: lora (adapters on every layer) or layers (every weight but the embeddings; "
-        "saves 21 MB of differences instead of 2.7 MB of adapters) (default: lora; with --init-from, the "
+        "What trains in the encoder: layers (every weight but the embeddings, saved as 5.7 MB of int4 differences "
+        "from the base) or lora (adapters on every layer, 2.7 MB) (default: layers; with --init-from, the "
         "parent's)."), show_default=False)] = None,
     no_context: Annotated[bool, typer.Option("--no-context", help=(
         "Rows without doc_id are each a document of their own (default: consecutive rows form one document)."))] = False,

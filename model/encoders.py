@@ -164,19 +164,19 @@ def make_trainable(encoder, config, spec: EncoderSpec):
 
 
 def layer_delta(trained: dict, base: dict) -> dict:
-    """fp16 differences ``trained - base`` of the weights that fine-tuning changes (everything but embeddings).
+    """fp32 differences ``trained - base`` of the weights that fine-tuning changes (everything but embeddings).
 
-    fp16 halves the file, and rounding a small difference loses far less than
-    rounding the weight itself (about 1e-3 of the change, not of the weight).
+    A model saves these, not the weights: rounding a small difference for
+    storage loses far less than rounding the weight itself
+    (:mod:`credscore.weight_storage`).
     """
-    import torch
-
-    return {k: (v.detach().float() - base[k].float()).to(torch.float16).contiguous()
+    return {k: (v.detach().float() - base[k].float()).contiguous()
             for k, v in trained.items() if not k.startswith(EMBEDDINGS_PREFIX) and k in base}
 
 
 def apply_layer_delta(encoder, delta: dict) -> list[str]:
-    """Add :func:`layer_delta` output back onto a freshly built base encoder in place; returns unknown keys."""
+    """Add differences (:func:`layer_delta`, as decoded from a file) onto a freshly built base encoder in place;
+    returns the keys that do not fit it."""
     import torch
 
     state = encoder.state_dict()

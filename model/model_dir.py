@@ -300,8 +300,14 @@ class ModelDirectory:
         spec = self.encoder_spec(config)
         encoder = build_base_encoder(spec)
         if kind == "delta":
+            from credscore.weight_storage import decode_delta
+
             file = self.path / self.ENCODER_DELTA_FILE
-            if apply_layer_delta(encoder, read_safetensors(file)):
+            try:
+                delta = decode_delta(read_safetensors(file))
+            except ValueError as exc:
+                raise ModelLoadError(f"{file}: {exc}") from None
+            if apply_layer_delta(encoder, delta):
                 raise ModelLoadError(f"{file}: does not fit the base encoder")
             return encoder
         file = self.path / self.ENCODER_FILE
@@ -321,18 +327,33 @@ class ModelDirectory:
         adapter = self.path / self.ADAPTER_FILE
         return (read_safetensors(adapter) if adapter.exists() else None), read_safetensors(self.path / self.HEADS_FILE)
 
+    @staticmethod
+    def round_to_saved(network, spec: EncoderSpec) -> None:
+        """Round ``network`` in place to the values :meth:`save` writes (fp16 heads, int4 layer differences),
+        so that what is measured before saving is what loads."""
+        from credscore.encoders import build_base_encoder
+        from credscore.weight_storage import round_network
+
+        saves_delta = spec.entry.saved_weights == "adapter" and network.config.finetune == "layers"
+        round_network(network, build_base_encoder(spec).state_dict() if saves_delta else None,
+                      network.config.delta_bits)
+
     def save(self, network, spec: EncoderSpec, temperatures: dict[str, float], meta: dict,
              model_card: str = "", offsets: dict[str, list[float]] | None = None) -> None:
         """Write a complete model directory at :attr:`path` atomically."""
         from safetensors.torch import save_file
 
+        from credscore.weight_storage import head_tensors
+
         with atomic_directory(self.path) as tmp:
             encoder = network.encoder
             if spec.entry.saved_weights == "adapter" and network.config.finetune == "layers":
                 from credscore.encoders import build_base_encoder, layer_delta
+                from credscore.weight_storage import encode_delta
 
                 base = build_base_encoder(spec).state_dict()
-                save_file(layer_delta(encoder.state_dict(), base), str(tmp / self.ENCODER_DELTA_FILE))
+                save_file(encode_delta(layer_delta(encoder.state_dict(), base), network.config.delta_bits),
+                          str(tmp / self.ENCODER_DELTA_FILE))
             elif spec.entry.saved_weights == "adapter":
                 from peft import get_peft_model_state_dict
 
@@ -343,8 +364,7 @@ class ModelDirectory:
                 save_file({k: v.detach().contiguous() for k, v in merged.state_dict().items()},
                           str(tmp / self.ENCODER_FILE))
                 network.encoder = merged
-            save_file({k: v.detach().contiguous() for k, v in network.head_state_dict().items()},
-                      str(tmp / self.HEADS_FILE))
+            save_file(head_tensors(network), str(tmp / self.HEADS_FILE))
             config = dict(meta, format_version=self.FORMAT_VERSION, labels={t: list(l) for t, l in TASKS.items()},
                           network=network.config.to_dict(), encoder=spec.to_dict())
             (tmp / self.CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")

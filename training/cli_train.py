@@ -67,15 +67,17 @@ def _files(paths: list[Path]) -> list[dict]:
     return [{"path": str(p), "sha256": sha256_file(p)} for p in expand_paths(paths)]
 
 
-def _parent(init_from: str | None) -> tuple[Path | None, dict | None]:
+def _parent(init_from: str | None) -> tuple[Path | None, dict | None, str | None]:
+    """(path, provenance entry, what trains in its encoder) of the ``--init-from`` model; Nones without one."""
     if not init_from:
-        return None, None
+        return None, None, None
     path = DEFAULT_MODEL_DIR if init_from == "default" else Path(init_from)
     directory = ModelDirectory(path)
     if not directory.is_model():
         raise InputError(f"--init-from: no model at {path}")
     config = directory.config()
-    return path, {"model": init_from, "name": config.get("name", path.name), "version": config.get("version")}
+    return (path, {"model": init_from, "name": config.get("name", path.name), "version": config.get("version")},
+            config.get("network", {}).get("finetune", "lora"))
 
 
 def provenance(data: list[Path], dev: list[Path] | None, dev_note: str | None, parent: dict | None,
@@ -127,7 +129,7 @@ def run_training(data: list[Path], dev: Path | list[Path] | None, output: Path, 
     check_settings(epochs=epochs, context=context, finetune=finetune)
     if ModelDirectory(output).check_output():
         log(f"note: {output} holds a model; it will be replaced (atomically) when training ends")
-    init_path, parent = _parent(init_from)
+    init_path, parent, parent_finetune = _parent(init_from)
     config = TrainConfig.adapting() if init_path is not None else TrainConfig()
     for key, value in {"epochs": epochs, "seed": seed}.items():
         if value is not None:
@@ -138,8 +140,7 @@ def run_training(data: list[Path], dev: Path | list[Path] | None, output: Path, 
         config.network.finetune = finetune
     config.network.__post_init__()
     if lr is not None:  # the rate of what trains in the encoder; the heads keep the preset's ratio to it
-        trains = (ModelDirectory(init_path).config()["network"].get("finetune", "lora") if init_path is not None
-                  else config.network.finetune)  # a parent's network is kept (Trainer._init_network)
+        trains = parent_finetune or config.network.finetune  # a parent's network is kept (Trainer._init_network)
         key = "encoder_lr" if trains == "layers" else "lora_lr"
         config.lr = lr * config.lr / getattr(config, key)
         setattr(config, key, lr)

@@ -384,14 +384,14 @@ class Trainer:
         for epoch in range(start_epoch, cfg.epochs if patience_left > 0 else start_epoch):
             rng = random.Random(cfg.seed + epoch)
             loss = self._train_epoch(network, train_ds, optimizer, scheduler, class_weights, rng, epoch)
-            scores, logits = self.dev_scores(network, dev_ds)
+            scores, _ = self.dev_scores(network, dev_ds)
             mean = float(np.mean(list(scores.values())))
             history.append({"epoch": epoch + 1, "train_loss": loss, **{f"dev_macro_f1_{t}": s for t, s in scores.items()},
                             "dev_macro_f1_mean": mean})
             self.log(f"epoch {epoch + 1}: loss {loss:.4f}  dev macro-F1 "
                      + "  ".join(f"{t} {s:.3f}" for t, s in scores.items()))
             if best is None or mean > best["score"]:
-                best = {"score": mean, "epoch": epoch + 1, "state": self._trainable_state(network), "logits": logits}
+                best = {"score": mean, "epoch": epoch + 1, "state": self._trainable_state(network)}
                 patience_left = cfg.patience
             else:
                 patience_left -= 1
@@ -401,10 +401,10 @@ class Trainer:
                 self.log(f"early stop: no dev improvement for {cfg.patience} epochs")
                 break
         network.load_state_dict(best["state"], strict=False)
-        if best.get("logits") is None:  # the best epoch came from a resumed checkpoint: score it again
-            scores, logits = self.dev_scores(network, dev_ds)
-        else:
-            scores, logits = self.dev_scores_from(best["logits"], dev_ds), best["logits"]
+        # Score (and calibrate) the weights as the model files hold them, not as trained: fp16 heads and int4
+        # layer differences move logits slightly, and what the model card reports is what users load.
+        ModelDirectory.round_to_saved(network, cfg.encoder)
+        scores, logits = self.dev_scores(network, dev_ds)
         keep = ModelDirectory(init_from).temperatures() if init_from is not None else {t: 1.0 for t in TASKS}
         calibration = fit_calibration(logits, dev_ds, keep, TASKS, self.log)
         temperatures = calibration["temperatures"]
