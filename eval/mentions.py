@@ -61,7 +61,17 @@ def mention_scores(gold: list[list[dict]], pred: list[list[dict]]) -> dict:
             "type_accuracy_of_matched": round(sum(a["type"] == b["type"] for a, b in matched) / len(matched), 4)
             if matched else None,
             "role_accuracy_of_matched": round(sum(a.get("role", "source") == b["role"] for a, b in matched)
-                                              / len(matched), 4) if matched else None}
+                                              / len(matched), 4) if matched else None,
+            "type_confusion_of_matched": type_confusion(matched)}
+
+
+def type_confusion(matched: list[tuple[dict, dict]]) -> dict[str, dict[str, int]]:
+    """``{gold type: {predicted type: count}}`` over matched (gold, predicted) mention pairs."""
+    out: dict[str, dict[str, int]] = {}
+    for gold, pred in matched:
+        row = out.setdefault(gold["type"], {})
+        row[pred["type"]] = row.get(pred["type"], 0) + 1
+    return out
 
 
 def source_of_scores(gold: list[int | None], pred: list[int | None]) -> dict:

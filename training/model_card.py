@@ -35,7 +35,7 @@ annotation guide.
 {% for h in tr.history %}| {{ h.epoch }} | {{ '%.4f' % h.train_loss }} | {{ '%.3f' % h.dev_macro_f1_attribution }} | {{ '%.3f' % h.dev_macro_f1_hedging }} |
 {% endfor %}
 {% if tr.get('dev_before') %}
-Dev metrics per head before training (the parent model, or a fresh network) and after:
+Dev metrics per head before training (the parent model, or a fresh network) and after (the epoch rows above score the weights as trained, the row after scores them as stored):
 
 | head | macro-F1 before | macro-F1 after | accuracy before | accuracy after | dev rows |
 |---|---|---|---|---|---|
