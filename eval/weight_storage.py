@@ -45,10 +45,14 @@ def _low_rank(rank: int):
     return store
 
 
+def _nbytes(tensors: dict) -> int:
+    return sum(v.numel() * v.element_size() for v in tensors.values())
+
+
 def _bits(bits: int):
     def store(delta: dict) -> tuple[dict, int]:
         saved = encode_delta(delta, bits)
-        return saved, sum(v.numel() * v.element_size() for v in saved.values())
+        return saved, _nbytes(saved)
     return store
 
 
@@ -68,7 +72,7 @@ def _variant(src: Path, dst: Path, store, bits: int, half_heads: bool) -> int:
         heads = {k: v.half() for k, v in heads.items()}
         save_file(heads, str(dst / directory.HEADS_FILE))
     directory.update_config({"network": dict(directory.config()["network"], delta_bits=bits)})
-    return delta_bytes + sum(v.numel() * v.element_size() for v in heads.values())
+    return delta_bytes + _nbytes(heads)
 
 
 def evaluate(model_dir: Path, splits: dict[str, list[dict]]) -> dict:

@@ -328,15 +328,20 @@ class ModelDirectory:
         return (read_safetensors(adapter) if adapter.exists() else None), read_safetensors(self.path / self.HEADS_FILE)
 
     @staticmethod
+    def _saves_layer_delta(network, spec: EncoderSpec) -> bool:
+        """Whether :meth:`save` writes the encoder as differences from its base (fine-tuned layers of a
+        packaged base), the case in which rounding to the stored form needs the base's weights."""
+        return spec.entry.saved_weights == "adapter" and network.config.finetune == "layers"
+
+    @staticmethod
     def round_to_saved(network, spec: EncoderSpec) -> None:
         """Round ``network`` in place to the values :meth:`save` writes (fp16 heads, int4 layer differences),
         so that what is measured before saving is what loads."""
         from credscore.encoders import build_base_encoder
         from credscore.weight_storage import round_network
 
-        saves_delta = spec.entry.saved_weights == "adapter" and network.config.finetune == "layers"
-        round_network(network, build_base_encoder(spec).state_dict() if saves_delta else None,
-                      network.config.delta_bits)
+        base = build_base_encoder(spec).state_dict() if ModelDirectory._saves_layer_delta(network, spec) else None
+        round_network(network, base, network.config.delta_bits)
 
     def save(self, network, spec: EncoderSpec, temperatures: dict[str, float], meta: dict,
              model_card: str = "", offsets: dict[str, list[float]] | None = None) -> None:
@@ -347,7 +352,7 @@ class ModelDirectory:
 
         with atomic_directory(self.path) as tmp:
             encoder = network.encoder
-            if spec.entry.saved_weights == "adapter" and network.config.finetune == "layers":
+            if self._saves_layer_delta(network, spec):
                 from credscore.encoders import build_base_encoder, layer_delta
                 from credscore.weight_storage import encode_delta
 
